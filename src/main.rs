@@ -1,1 +1,15 @@
-fn main() {}
+//! The `terraform-provider-runai` binary: serves the provider to Terraform over the plugin protocol.
+
+use terraform_provider_runai::provider::{RunaiProvider, PROVIDER_NAME};
+
+fn main() -> anyhow::Result<()> {
+    // tf-provider appends a backtrace to every diagnostic when RUST_BACKTRACE is set, as it is in
+    // many users' shells. RUST_LIB_BACKTRACE=0 turns that off for library backtraces only (panics
+    // keep theirs). It is set before any thread starts, so no other thread can be reading the
+    // environment.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(tf_provider::serve(PROVIDER_NAME, RunaiProvider::new()))
+}
