@@ -9,8 +9,18 @@
 //! Only values chosen by the caller are logged; callers never pass a body or a header value.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
+
+/// Whether lines are written. Only the provider binary turns this on: the library's own tests and
+/// tools that embed the client keep a quiet stderr.
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns logging to stderr on, for the provider process.
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
 
 /// The hclog levels Terraform understands.
 #[derive(Clone, Copy, Debug)]
@@ -30,6 +40,9 @@ impl Level {
 
 /// Writes one hclog JSON line to stderr with `message` and the given fields.
 pub fn event(level: Level, message: &str, fields: &[(&str, Value)]) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
     let mut object = Map::with_capacity(fields.len() + 3);
     object.insert("@level".into(), Value::from(level.as_str()));
     object.insert("@message".into(), Value::from(message));

@@ -8,6 +8,7 @@ fn main() -> anyhow::Result<()> {
     // keep theirs). It is set before any thread starts, so no other thread can be reading the
     // environment.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    terraform_provider_runai::logging::enable();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
