@@ -6,12 +6,14 @@
 //! - [`resources`], [`data_sources`]: one file per Terraform type, each with the same skeleton.
 //! - [`validation`], [`diagnostics`]: plan-time checks and user-facing errors shared by the types.
 //! - [`logging`]: API-call lines for Terraform's log.
+//! - [`nodelay`]: sets TCP_NODELAY on tf-provider's gRPC listener (about 40 ms per RPC otherwise).
 
 pub mod client;
 pub mod config;
 pub mod data_sources;
 pub mod diagnostics;
 pub mod logging;
+pub mod nodelay;
 pub mod provider;
 pub mod resources;
 pub mod validation;

@@ -9,6 +9,11 @@ fn main() -> anyhow::Result<()> {
     // environment.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     terraform_provider_runai::logging::enable();
+    // Without this every RPC waits about 40 ms for a delayed ACK; see `nodelay`. A failure only
+    // costs speed, so it is not fatal.
+    if let Err(error) = terraform_provider_runai::nodelay::install_handshake_hook() {
+        eprintln!("could not install the TCP_NODELAY handshake hook: {error}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

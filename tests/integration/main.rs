@@ -10,4 +10,5 @@ mod data_sources;
 mod lifecycle;
 mod password_modes;
 mod plan_errors;
+mod rpc_latency;
 mod support;
