@@ -1,1 +1,50 @@
-fn main() {}
+//! `cargo xtask`: the project's development automation, written in Rust so it runs wherever Cargo does.
+//!
+//! Each subcommand lives in its own module; `process` holds the one helper that runs (and echoes) other
+//! programs, and `paths` knows where things live in the workspace.
+
+mod demo;
+mod paths;
+mod process;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Development tasks for terraform-provider-runai.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install what the tests and the demo need (protoc, docker-registry, Terraform 1.0.3), only if missing.
+    Setup,
+    /// Run every check CI runs: setup, formatting, lints and all tests.
+    Test,
+    /// Build the provider and run Terraform against the emulator and a real OCI registry.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    let outcome = match arguments.command {
+        Command::Setup => setup::setup().map(|_| ()),
+        Command::Test => test::test(),
+        Command::Demo => demo::demo(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The alternate format prints the whole chain of causes on one line, without the backtrace
+            // that anyhow's `Debug` output adds whenever RUST_BACKTRACE is set.
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
