@@ -20,12 +20,14 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Cargo's target directory, honouring `CARGO_TARGET_DIR` like Cargo itself does.
+/// Cargo's target directory, honouring `CARGO_TARGET_DIR` (relative to the current directory, as Cargo
+/// reads it) so the demo finds the provider binary where `cargo build` put it.
 pub fn target_directory() -> PathBuf {
-    let root = workspace_root();
     match env::var_os("CARGO_TARGET_DIR") {
-        Some(directory) if !directory.is_empty() => root.join(directory),
-        _ => root.join("target"),
+        Some(directory) if !directory.is_empty() => {
+            std::path::absolute(&directory).unwrap_or_else(|_| PathBuf::from(directory))
+        }
+        _ => workspace_root().join("target"),
     }
 }
 
