@@ -418,8 +418,9 @@ impl ApiClient {
                     log_call(&method, path, None, attempt, duration_ms);
                     // A refused connection never reached the server, so even a create may be sent
                     // again; anything later (a timeout, a reset) may have been acted on.
-                    let safe_to_repeat =
-                        idempotency == Idempotency::Idempotent || error.is_connect();
+                    let safe_to_repeat = (idempotency == Idempotency::Idempotent
+                        || error.is_connect())
+                        && !is_certificate_failure(&error);
                     let wait = self.config.retry.backoff(attempt, None);
                     if safe_to_repeat && self.config.retry.allows(attempt, wait, started) {
                         self.note_retry(&method, path, attempt, wait, "transport error");
@@ -662,6 +663,9 @@ impl ApiClient {
                         describe_transport_error(&error),
                     );
                     api_error.attempts = attempt;
+                    if is_certificate_failure(&error) {
+                        return Err(api_error);
+                    }
                     (None, api_error)
                 }
             };
@@ -860,6 +864,25 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
     } else {
         format!("{what}: {}", causes.join(": "))
     }
+}
+
+/// True when TLS refused the server's certificate. That will not change by trying again, so it is
+/// reported at once instead of after the whole retry budget. rustls reports it only through its
+/// error's text, hence the match on words.
+fn is_certificate_failure(error: &reqwest::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("certificate")
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Logs one API call for `TF_LOG=DEBUG`: method, path, status, attempt and duration, nothing else.

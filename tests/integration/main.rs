@@ -5,10 +5,13 @@
 //! `cargo xtask test` passes its path in `RUNAI_TEST_TERRAFORM`) against the emulator; the data-source
 //! tests also start the real `docker-registry`.
 
+mod bad_answers;
 mod client;
 mod data_sources;
 mod lifecycle;
 mod password_modes;
 mod plan_errors;
 mod rpc_latency;
+mod secrets_and_logs;
 mod support;
+mod tls;

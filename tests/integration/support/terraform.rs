@@ -127,12 +127,13 @@ impl Workdir {
 
     /// Runs `terraform <subcommand> -no-color <rest>` and checks that no secret and no backtrace is
     /// in its output. (Terraform stops reading flags at the first positional argument, so the flag
-    /// goes right after the subcommand; `providers schema` prints JSON and takes no such flag.)
+    /// goes right after the subcommand; `providers` and `state` have subcommands of their own and print
+    /// no colour.)
     pub fn run(&self, args: &[&str]) -> Outcome {
         let mut command = Command::new(terraform_binary());
         command.current_dir(self.path());
         match args.split_first() {
-            Some((&"providers", _)) | None => {
+            Some((&"providers" | &"state", _)) | None => {
                 command.args(args);
             }
             Some((subcommand, rest)) => {

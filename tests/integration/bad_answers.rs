@@ -1,0 +1,182 @@
+//! Answers that break the contract: malformed JSON, missing fields, HTML pages, empty and huge
+//! bodies. Each must come back as a clear `Decode` (or status) error, never a panic or a hang; a
+//! property test feeds the response decoders arbitrary bytes and arbitrary JSON.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use proptest::prelude::*;
+use secrecy::SecretString;
+use terraform_provider_runai::client::{
+    decode_body, ApiClient, ApiErrorBody, ApiErrorKind, ClientConfig, Credentials, Registry,
+    RegistryListResponse, Repositories, RepositoryTags, RetryPolicy, MAX_RESPONSE_BYTES,
+};
+
+/// The canned answer for a registry id.
+async fn canned(Path(id): Path<String>) -> Response {
+    let json = |status: StatusCode, body: &'static str| {
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    };
+    match id.as_str() {
+        "malformed" => json(StatusCode::OK, r#"{"meta": {"name": "#),
+        "missing-fields" => json(StatusCode::OK, r#"{"meta": {"name": "x"}, "spec": {}}"#),
+        "wrong-type" => json(StatusCode::OK, "[1, 2, 3]"),
+        "empty" => (StatusCode::OK, "").into_response(),
+        "html" => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>Welcome to the login page</body></html>",
+        )
+            .into_response(),
+        "html-error" => (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+            .into_response(),
+        "huge" => json(StatusCode::OK, "")
+            .map(|_| axum::body::Body::from(vec![b' '; MAX_RESPONSE_BYTES + 1024])),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            r#"{"code": 404, "message": "no such registry"}"#,
+        ),
+    }
+}
+
+/// Starts the canned server on its own thread; it lives as long as the test process.
+fn canned_server() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = Router::new()
+                .route(
+                    "/api/v1/token",
+                    post(|| async { r#"{"accessToken": "opaque"}"# }),
+                )
+                .route("/api/v1/asset/registries/:id", get(canned));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    address
+}
+
+fn client(address: SocketAddr) -> Arc<ApiClient> {
+    let mut config = ClientConfig::new(
+        format!("http://{address}"),
+        Credentials::Application {
+            client_id: "app".into(),
+            client_secret: SecretString::from("secret".to_string()),
+        },
+    );
+    config.retry = RetryPolicy::none();
+    Arc::new(ApiClient::new(config).unwrap())
+}
+
+#[test]
+fn contract_breaking_answers_are_clear_errors() {
+    let client = client(canned_server());
+    let runtime = crate::support::runtime();
+    let cases = [
+        (
+            "malformed",
+            ApiErrorKind::Decode,
+            "does not match the contract",
+        ),
+        ("missing-fields", ApiErrorKind::Decode, "missing field"),
+        (
+            "wrong-type",
+            ApiErrorKind::Decode,
+            "does not match the contract",
+        ),
+        ("empty", ApiErrorKind::Decode, "empty body"),
+        ("html", ApiErrorKind::Decode, "HTML"),
+        ("huge", ApiErrorKind::Decode, "larger than"),
+        (
+            "html-error",
+            ApiErrorKind::Unavailable,
+            "not the API's JSON error",
+        ),
+        ("unknown", ApiErrorKind::NotFound, "no such registry"),
+    ];
+    for (id, kind, phrase) in cases {
+        let error = runtime.block_on(client.get_registry(id)).unwrap_err();
+        assert_eq!(error.kind, kind, "{id}: {error}");
+        assert!(error.to_string().contains(phrase), "{id}: {error}");
+        assert!(error
+            .to_string()
+            .contains(&format!("/api/v1/asset/registries/{id}")));
+    }
+}
+
+/// Arbitrary JSON values, nested a few levels deep.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        "[a-zA-Z0-9 *<>]{0,12}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("meta".to_owned()),
+                    Just("spec".to_owned()),
+                    Just("entries".to_owned()),
+                    Just("name".to_owned()),
+                    Just("password".to_owned()),
+                    Just("repositories".to_owned()),
+                    Just("tags".to_owned()),
+                    "[a-z]{1,8}"
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// No sequence of bytes makes a decoder panic; each gives a value or a message.
+    #[test]
+    fn decoders_never_panic_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode_body::<Registry>(&bytes);
+        let _ = decode_body::<RegistryListResponse>(&bytes);
+        let _ = decode_body::<Repositories>(&bytes);
+        let _ = decode_body::<RepositoryTags>(&bytes);
+        let _ = decode_body::<ApiErrorBody>(&bytes);
+    }
+
+    /// Arbitrary JSON either decodes into a registry that encodes and decodes back to itself, or
+    /// fails with a message; it never panics.
+    #[test]
+    fn decoded_registries_round_trip(value in json_value()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        match decode_body::<Registry>(&bytes) {
+            Ok(registry) => {
+                let again: Registry = decode_body(&serde_json::to_vec(&registry).unwrap()).unwrap();
+                prop_assert_eq!(again, registry);
+            }
+            Err(message) => prop_assert!(!message.is_empty()),
+        }
+        let _ = decode_body::<RegistryListResponse>(&bytes);
+        let _ = decode_body::<RepositoryTags>(&bytes);
+    }
+}
