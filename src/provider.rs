@@ -231,6 +231,8 @@ impl Provider for RunaiProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(map! {
+            "registries" => crate::data_sources::RegistriesDataSource::new(self.data.clone()),
+            "registry" => crate::data_sources::RegistryDataSource::new(self.data.clone()),
             "registry_repositories" => RegistryRepositoriesDataSource::new(self.data.clone()),
             "registry_tags" => RegistryTagsDataSource::new(self.data.clone())
         })

@@ -1,8 +1,13 @@
 //! The provider's data sources, one file per Terraform type.
 
+pub mod registries;
+pub mod registry;
+pub mod registry_details;
 pub mod registry_repositories;
 pub mod registry_tags;
 
+pub use registries::RegistriesDataSource;
+pub use registry::RegistryDataSource;
 pub use registry_repositories::RegistryRepositoriesDataSource;
 pub use registry_tags::RegistryTagsDataSource;
 

@@ -765,36 +765,248 @@ impl Resource for RegistryResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        if let Err(message) = validation::uuid(&id) {
-            diagnostics::error_root(
-                diags,
-                "Invalid import id",
-                format!(
-                    "The import id {message}. Import a registry by its id: \
-                     terraform import runai_registry.<name> <id>"
-                ),
-            );
-            return None;
-        }
+        let import_id = match parse_import_id(&id) {
+            Ok(import_id) => import_id,
+            Err(message) => {
+                diagnostics::error_root(diags, "Invalid import id", message);
+                return None;
+            }
+        };
         let client = self.provider.client(diags)?;
-        match client.get_registry(&id).await {
-            Ok(registry) => Some((
-                state_from_registry(&registry, &RegistryState::default()),
-                Value::Null,
-            )),
-            Err(error) if error.is_not_found() => {
-                diagnostics::error_root(
-                    diags,
-                    "Cannot import a registry that does not exist",
-                    format!("No registry has the id {id} on this control plane."),
-                );
-                None
+        let registry = match import_id {
+            ImportId::Id(id) => match client.get_registry(&id).await {
+                Ok(registry) => registry,
+                Err(error) if error.is_not_found() => {
+                    diagnostics::error_root(
+                        diags,
+                        "Cannot import a registry that does not exist",
+                        format!("No registry has the id {id} on this control plane."),
+                    );
+                    return None;
+                }
+                Err(error) => {
+                    diagnostics::api_error(diags, "Could not import the registry", &error);
+                    return None;
+                }
+            },
+            ImportId::Name(filter) => {
+                let registries = match client.list_registries(Some(&filter.name)).await {
+                    Ok(registries) => registries,
+                    Err(error) => {
+                        diagnostics::api_error(diags, "Could not import the registry", &error);
+                        return None;
+                    }
+                };
+                match filter.select(registries) {
+                    Lookup::Found(registry) => *registry,
+                    Lookup::NotFound => {
+                        diagnostics::error_root(
+                            diags,
+                            "Cannot import a registry that does not exist",
+                            format!(
+                                "No registry is {} on this control plane (or the credentials \
+                                 cannot see it).",
+                                filter.describe()
+                            ),
+                        );
+                        return None;
+                    }
+                    Lookup::Several(candidates) => {
+                        diagnostics::error_root(
+                            diags,
+                            "The import id matches several registries",
+                            ambiguous_import_detail(&filter, &candidates),
+                        );
+                        return None;
+                    }
+                }
             }
-            Err(error) => {
-                diagnostics::api_error(diags, "Could not import the registry", &error);
-                None
-            }
+        };
+        Some((
+            state_from_registry(&registry, &RegistryState::default()),
+            Value::Null,
+        ))
+    }
+}
+
+// ----- Import ids -----
+
+// Imported here rather than at the top, to keep the lookup by name next to the only code that uses it.
+use crate::data_sources::registry_details::{describe_registry, Lookup, RegistryFilter};
+
+/// The forms of import id `runai_registry` accepts, for error messages.
+const IMPORT_ID_FORMS: &str = "Import a registry by its id:\n  \
+    terraform import runai_registry.<resource name> 0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f\n\
+    by a name that is unique across scopes:\n  \
+    terraform import runai_registry.<resource name> name=my-registry\n\
+    or by a name within a scope (system, tenant, cluster, department or project):\n  \
+    terraform import runai_registry.<resource name> tenant/my-registry";
+
+/// What an import id names: a registry by id, or the registry that a name (and scope) selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportId {
+    Id(String),
+    Name(RegistryFilter),
+}
+
+/// Parses an import id: a UUID, `name=<name>` (unique across scopes), or `<scope>/<name>` (unique
+/// within the scope). A name may itself hold `/` or `=`, since only the first `/` and a leading
+/// `name=` mean anything here.
+pub fn parse_import_id(text: &str) -> Result<ImportId, String> {
+    if validation::uuid(text).is_ok() {
+        return Ok(ImportId::Id(text.to_owned()));
+    }
+    if let Some(name) = text.strip_prefix("name=") {
+        if name.trim().is_empty() {
+            return Err(format!(
+                "The import id {text:?} has no name after name=.\n\n{IMPORT_ID_FORMS}"
+            ));
         }
+        return Ok(ImportId::Name(RegistryFilter::by_name(name)));
+    }
+    if let Some((scope_text, name)) = text.split_once('/') {
+        let Some(scope) = Scope::parse(scope_text) else {
+            let known = Scope::ALL.map(Scope::as_str).join(", ");
+            return Err(format!(
+                "The import id {text:?} starts with {scope_text:?}, which is not a scope; use one \
+                 of {known}.\n\n{IMPORT_ID_FORMS}"
+            ));
+        };
+        if name.trim().is_empty() {
+            return Err(format!(
+                "The import id {text:?} has no name after {scope_text}/.\n\n{IMPORT_ID_FORMS}"
+            ));
+        }
+        return Ok(ImportId::Name(RegistryFilter {
+            scope: Some(scope),
+            ..RegistryFilter::by_name(name)
+        }));
+    }
+    Err(format!(
+        "The import id {text:?} is neither a registry id (a UUID), nor name=<name>, nor \
+         <scope>/<name>. To import the registry named {text:?}, use name={text}.\n\n{IMPORT_ID_FORMS}"
+    ))
+}
+
+/// The error detail when an import by name matches several registries: each candidate with its
+/// scope and the exact command that imports it by id, and by `<scope>/<name>` when that form would
+/// be unique.
+pub fn ambiguous_import_detail(filter: &RegistryFilter, candidates: &[Registry]) -> String {
+    let command = "terraform import runai_registry.<resource name>";
+    let commands: Vec<String> = candidates
+        .iter()
+        .map(|candidate| {
+            let mut text = format!(
+                "  {}\n    {command} {}",
+                describe_registry(candidate),
+                candidate.meta.id
+            );
+            let alone_in_scope = candidates
+                .iter()
+                .filter(|other| other.meta.scope == candidate.meta.scope)
+                .count()
+                == 1;
+            if filter.scope.is_none() && alone_in_scope {
+                text.push_str(&format!(
+                    "\n    or: {command} {}/{}",
+                    candidate.meta.scope, candidate.meta.name
+                ));
+            }
+            text
+        })
+        .collect();
+    format!(
+        "{} registries are {}. Import the one you mean by its id:\n{}",
+        candidates.len(),
+        filter.describe(),
+        commands.join("\n")
+    )
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+
+    fn registry(id: &str, scope: &str, project_id: Option<i64>) -> Registry {
+        serde_json::from_value(serde_json::json!({
+            "meta": {"name": "shared", "scope": scope, "id": id, "projectId": project_id,
+                     "kind": "registry", "createdBy": "a", "createdAt": "t", "updatedBy": "a",
+                     "updatedAt": "t"},
+            "spec": {"url": "https://r", "credentialKind": "password", "user": "u"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_import_id_is_a_uuid_a_name_or_a_scoped_name() {
+        let uuid = "0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f";
+        assert_eq!(parse_import_id(uuid), Ok(ImportId::Id(uuid.into())));
+        assert_eq!(
+            parse_import_id("name=my-registry"),
+            Ok(ImportId::Name(RegistryFilter::by_name("my-registry")))
+        );
+        assert_eq!(
+            parse_import_id("project/team/mirror"),
+            Ok(ImportId::Name(RegistryFilter {
+                scope: Some(Scope::Project),
+                ..RegistryFilter::by_name("team/mirror")
+            }))
+        );
+        assert_eq!(
+            parse_import_id("name=a=b"),
+            Ok(ImportId::Name(RegistryFilter::by_name("a=b")))
+        );
+    }
+
+    #[test]
+    fn a_bad_import_id_says_which_forms_work() {
+        let bare = parse_import_id("my-registry").unwrap_err();
+        assert!(bare.contains("use name=my-registry"), "{bare}");
+        assert!(bare.contains("tenant/my-registry"), "{bare}");
+        let bad_scope = parse_import_id("galaxy/my-registry").unwrap_err();
+        assert!(
+            bad_scope.contains("\"galaxy\", which is not a scope"),
+            "{bad_scope}"
+        );
+        assert!(parse_import_id("name=")
+            .unwrap_err()
+            .contains("no name after name="));
+        assert!(parse_import_id("tenant/")
+            .unwrap_err()
+            .contains("no name after tenant/"));
+        assert!(parse_import_id("0b8c8f0e5d1a4c1e9a573f4b1c2d3e4f").is_err());
+    }
+
+    #[test]
+    fn an_ambiguous_import_lists_each_candidate_with_its_command() {
+        let candidates = [
+            registry("11111111-1111-4111-8111-111111111111", "tenant", None),
+            registry("22222222-2222-4222-8222-222222222222", "project", Some(4)),
+            registry("33333333-3333-4333-8333-333333333333", "project", Some(5)),
+        ];
+        let detail = ambiguous_import_detail(&RegistryFilter::by_name("shared"), &candidates);
+        assert!(
+            detail.starts_with("3 registries are named \"shared\""),
+            "{detail}"
+        );
+        assert!(
+            detail.contains(
+                "  22222222-2222-4222-8222-222222222222 (scope project, project_id 4)\n    \
+                 terraform import runai_registry.<resource name> 22222222-2222-4222-8222-222222222222\n"
+            ),
+            "{detail}"
+        );
+        // Only the tenant registry is alone in its scope, so only it gets the scoped form.
+        assert!(
+            detail.contains("or: terraform import runai_registry.<resource name> tenant/shared"),
+            "{detail}"
+        );
+        assert!(!detail.contains("project/shared"), "{detail}");
+        let scoped = RegistryFilter {
+            scope: Some(Scope::Project),
+            ..RegistryFilter::by_name("shared")
+        };
+        assert!(!ambiguous_import_detail(&scoped, &candidates[1..]).contains("or:"));
     }
 }
 

@@ -9,6 +9,7 @@ mod bad_answers;
 mod client;
 mod data_sources;
 mod lifecycle;
+mod lookup;
 mod password_modes;
 mod plan_errors;
 mod rpc_latency;
