@@ -82,44 +82,61 @@ fn terraform_trace_logs_hold_no_secret_through_the_whole_lifecycle() {
 
 #[test]
 fn terraform_debug_log_shows_each_api_call_with_its_attempt_and_duration() {
-    let emulator = emulator_with(EmulatorConfig {
-        faults: Faults {
-            unavailable_ratio: 0.5,
-            ..Faults::default()
-        },
-        ..EmulatorConfig::default()
-    });
+    let emulator = emulator_with(EmulatorConfig::default());
     let mut workdir = Workdir::new(&emulator);
     workdir.add_secret(PASSWORD);
     let log = workdir.path().join("terraform.log");
     workdir.set_env("TF_LOG", "DEBUG");
     workdir.set_env("TF_LOG_PATH", &log.display().to_string());
-    workdir.write_config(&config("logged"));
+    workdir.write_config(&config("logged").replace(
+        "provider \"runai\" {}",
+        "provider \"runai\" {\n  max_retries = 2\n}",
+    ));
     workdir.apply();
+
+    // Then every answer is a 503: the refresh of the next plan fails after three logged attempts.
+    emulator.emulator.set_faults(Faults {
+        unavailable_ratio: 1.0,
+        ..Faults::default()
+    });
+    let failed = workdir.plan();
+    assert_eq!(failed.code, 1, "{}", failed.output());
+    assert!(
+        failed.flat_output().contains("after 3 attempts"),
+        "{}",
+        failed.output()
+    );
 
     let text = read(&log);
     let calls: Vec<&str> = text
         .lines()
         .filter(|line| line.contains("runai api call"))
         .collect();
+    let logged = |method: &str, status: &str, attempt: &str| {
+        calls.iter().any(|line| {
+            line.contains(&format!("method={method}"))
+                && line.contains("path=/api/v1/asset/registries")
+                && line.contains(&format!("status={status}"))
+                && line.contains(&format!("attempt={attempt}"))
+                && line.contains("duration_ms=")
+        })
+    };
     assert!(
-        calls.iter().any(|line| line.contains("method=POST")
-            && line.contains("path=/api/v1/asset/registries")
-            && line.contains("status=201")
-            && line.contains("attempt=")
-            && line.contains("duration_ms=")),
+        logged("POST", "201", "1"),
         "no create call in:\n{}",
         calls.join("\n")
     );
-    // Half the answers are 503, so retries happened and are logged with their attempt number.
     assert!(
-        calls.iter().any(|line| line.contains("status=503")),
-        "no failed attempt in:\n{}",
+        logged("GET", "503", "1"),
+        "no failed read in:\n{}",
         calls.join("\n")
     );
-    assert!(calls.iter().any(|line| line.contains("attempt=2")));
+    assert!(
+        logged("GET", "503", "3"),
+        "no third attempt in:\n{}",
+        calls.join("\n")
+    );
     for line in &calls {
         assert!(!line.contains(PASSWORD) && !line.to_ascii_lowercase().contains("authorization"));
     }
-    workdir.success(&["destroy", "-auto-approve"]);
 }

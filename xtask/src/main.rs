@@ -6,6 +6,7 @@
 mod demo;
 mod paths;
 mod process;
+mod reliability;
 mod setup;
 mod test;
 
@@ -29,6 +30,13 @@ enum Command {
     Test,
     /// Build the provider and run Terraform against the emulator and a real OCI registry.
     Demo,
+    /// Print the reliability figures: many registries applied, planned and destroyed under injected
+    /// faults, and an apply interrupted with SIGINT halfway.
+    Reliability {
+        /// How many registries to declare.
+        #[arg(long, default_value_t = 200)]
+        count: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +45,7 @@ fn main() -> ExitCode {
         Command::Setup => setup::setup().map(|_| ()),
         Command::Test => test::test(),
         Command::Demo => demo::demo(),
+        Command::Reliability { count } => reliability::reliability(count),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -48,6 +48,12 @@ impl Outcome {
     pub fn output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// Both streams with every run of white space folded to one space, because Terraform wraps
+    /// diagnostics at 78 columns wherever a line happens to break.
+    pub fn flat_output(&self) -> String {
+        self.output().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 /// A Terraform working directory with its own state, CLI configuration and environment.
