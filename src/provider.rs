@@ -15,7 +15,10 @@ use tf_provider::{map, Diagnostics, DynamicDataSource, DynamicResource, Provider
 
 use crate::client::ApiClient;
 use crate::config::{self, ProviderConfig, Resolved};
-use crate::data_sources::{RegistryRepositoriesDataSource, RegistryTagsDataSource};
+use crate::data_sources::{
+    RegistriesDataSource, RegistryDataSource, RegistryRepositoriesDataSource,
+    RegistryTagsDataSource,
+};
 use crate::diagnostics;
 use crate::resources::RegistryResource;
 
@@ -231,8 +234,8 @@ impl Provider for RunaiProvider {
         _diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(map! {
-            "registries" => crate::data_sources::RegistriesDataSource::new(self.data.clone()),
-            "registry" => crate::data_sources::RegistryDataSource::new(self.data.clone()),
+            "registries" => RegistriesDataSource::new(self.data.clone()),
+            "registry" => RegistryDataSource::new(self.data.clone()),
             "registry_repositories" => RegistryRepositoriesDataSource::new(self.data.clone()),
             "registry_tags" => RegistryTagsDataSource::new(self.data.clone())
         })

@@ -24,6 +24,7 @@ use crate::client::{
     RegistrySpecRequest, RegistryUpdateRequest, Scope, WorkloadSupportedTypes,
     CREDENTIAL_KIND_PASSWORD,
 };
+use crate::data_sources::registry_details::{describe_registry, Lookup, RegistryFilter};
 use crate::diagnostics::{self, attribute};
 use crate::provider::{string_attribute, typed_attribute, ProviderData};
 use crate::validation;
@@ -830,9 +831,6 @@ impl Resource for RegistryResource {
 }
 
 // ----- Import ids -----
-
-// Imported here rather than at the top, to keep the lookup by name next to the only code that uses it.
-use crate::data_sources::registry_details::{describe_registry, Lookup, RegistryFilter};
 
 /// The forms of import id `runai_registry` accepts, for error messages.
 const IMPORT_ID_FORMS: &str = "Import a registry by its id:\n  \
