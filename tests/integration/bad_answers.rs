@@ -3,6 +3,7 @@
 //! property test feeds the response decoders arbitrary bytes and arbitrary JSON.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::extract::Path;
@@ -41,6 +42,10 @@ async fn canned(Path(id): Path<String>) -> Response {
             .into_response(),
         "huge" => json(StatusCode::OK, "")
             .map(|_| axum::body::Body::from(vec![b' '; MAX_RESPONSE_BYTES + 1024])),
+        "always-unauthorized" => json(
+            StatusCode::UNAUTHORIZED,
+            r#"{"code": 401, "message": "token is not valid"}"#,
+        ),
         _ => json(
             StatusCode::NOT_FOUND,
             r#"{"code": 404, "message": "no such registry"}"#,
@@ -48,8 +53,11 @@ async fn canned(Path(id): Path<String>) -> Response {
     }
 }
 
-/// Starts the canned server on its own thread; it lives as long as the test process.
-fn canned_server() -> SocketAddr {
+/// Starts the canned server on its own thread; it lives as long as the test process. The counter
+/// says how many tokens it issued.
+fn canned_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let tokens_issued = Arc::new(AtomicUsize::new(0));
+    let counter = tokens_issued.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let address = listener.local_addr().unwrap();
@@ -62,14 +70,17 @@ fn canned_server() -> SocketAddr {
             let app = Router::new()
                 .route(
                     "/api/v1/token",
-                    post(|| async { r#"{"accessToken": "opaque"}"# }),
+                    post(move || async move {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        r#"{"accessToken": "opaque"}"#
+                    }),
                 )
                 .route("/api/v1/asset/registries/:id", get(canned));
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
         });
     });
-    address
+    (address, tokens_issued)
 }
 
 fn client(address: SocketAddr) -> Arc<ApiClient> {
@@ -86,7 +97,7 @@ fn client(address: SocketAddr) -> Arc<ApiClient> {
 
 #[test]
 fn contract_breaking_answers_are_clear_errors() {
-    let client = client(canned_server());
+    let client = client(canned_server().0);
     let runtime = crate::support::runtime();
     let cases = [
         (
@@ -118,6 +129,27 @@ fn contract_breaking_answers_are_clear_errors() {
             .to_string()
             .contains(&format!("/api/v1/asset/registries/{id}")));
     }
+}
+
+#[test]
+fn a_401_renews_the_token_once_and_a_second_401_is_a_clear_error() {
+    let (address, tokens_issued) = canned_server();
+    let client = client(address);
+    let runtime = crate::support::runtime();
+    let error = runtime
+        .block_on(client.get_registry("always-unauthorized"))
+        .unwrap_err();
+    assert_eq!(error.kind, ApiErrorKind::Unauthorized);
+    assert_eq!(
+        error.attempts, 2,
+        "the request was repeated once with a new token"
+    );
+    assert_eq!(tokens_issued.load(Ordering::SeqCst), 2, "one renewal");
+    let text = error.to_string();
+    assert!(
+        text.contains("rejected") && text.contains("token is not valid"),
+        "{text}"
+    );
 }
 
 /// Arbitrary JSON values, nested a few levels deep.
