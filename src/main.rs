@@ -9,6 +9,14 @@ fn main() -> anyhow::Result<()> {
     // environment.
     std::env::set_var("RUST_LIB_BACKTRACE", "0");
     terraform_provider_runai::logging::enable();
+    // Ctrl-C in a terminal sends SIGINT to the whole process group, the provider included. Terraform
+    // then stops the provider itself (StopProvider) once in-flight operations are done; dying on the
+    // signal instead would lose creates that the control plane already made. Go providers ignore it
+    // for the same reason.
+    // SAFETY: `signal` with SIG_IGN installs no handler code; it runs before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    }
     // Without this every RPC waits about 40 ms for a delayed ACK; see `nodelay`. A failure only
     // costs speed, so it is not fatal.
     if let Err(error) = terraform_provider_runai::nodelay::install_handshake_hook() {

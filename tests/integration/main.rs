@@ -8,6 +8,7 @@
 mod bad_answers;
 mod client;
 mod data_sources;
+mod interrupt;
 mod lifecycle;
 mod lookup;
 mod password_modes;

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -308,8 +309,11 @@ fn interrupted_apply(
     ));
     let scenario = Scenario::new(terraform, provider, directory, count)?;
     let started = Instant::now();
+    // Terraform runs in a process group of its own, and the signal goes to the whole group, as a
+    // terminal's Ctrl-C does: Terraform and the provider both receive it.
     let mut apply = scenario
         .command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+        .process_group(0)
         .spawn()
         .context("starting terraform apply")?;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -324,9 +328,9 @@ fn interrupted_apply(
         std::thread::sleep(Duration::from_millis(20));
     }
     let at_interrupt = scenario.emulator().registries().len();
-    // SAFETY: sends a signal to our own child, whose pid is valid until it is waited for.
+    // SAFETY: signals the process group of our own child, which exists until the child is waited for.
     unsafe {
-        libc::kill(apply.id() as libc::pid_t, libc::SIGINT);
+        libc::kill(-(apply.id() as libc::pid_t), libc::SIGINT);
     }
     let interrupted = apply.wait_with_output()?;
     let after_interrupt = scenario.emulator().registries().len();
@@ -339,6 +343,11 @@ fn interrupted_apply(
     );
     let names = scenario.names();
     let declared: Vec<String> = (0..count).map(|index| format!("fleet-{index}")).collect();
+    ensure!(
+        after_interrupt == state_count,
+        "after the interrupt the server holds {after_interrupt} registries but the state {state_count}: \
+         an interrupted create was lost"
+    );
     let exactly_declared = names.keys().cloned().collect::<Vec<_>>().len() == count
         && declared.iter().all(|name| names.get(name) == Some(&1));
     ensure!(
@@ -349,7 +358,7 @@ fn interrupted_apply(
         created: names.len(),
         duplicates: duplicates(&names),
         note: format!(
-            "SIGINT sent with {at_interrupt} registries on the server; Terraform exited with code {:?} leaving {after_interrupt} on the server and {state_count} in its state; the second apply finished the rest: the server holds exactly the {count} declared registries, each once.",
+            "SIGINT sent to Terraform's process group with {at_interrupt} registries on the server; Terraform exited with code {:?} leaving {after_interrupt} on the server and {state_count} in its state (no create lost); the second apply finished the rest: the server holds exactly the {count} declared registries, each once.",
             interrupted.status.code()
         ),
         ..Figures::default()

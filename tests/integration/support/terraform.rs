@@ -52,7 +52,10 @@ impl Outcome {
     /// Both streams with every run of white space folded to one space, because Terraform wraps
     /// diagnostics at 78 columns wherever a line happens to break.
     pub fn flat_output(&self) -> String {
-        self.output().split_whitespace().collect::<Vec<_>>().join(" ")
+        self.output()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -131,11 +134,8 @@ impl Workdir {
         .expect("main.tf is written");
     }
 
-    /// Runs `terraform <subcommand> -no-color <rest>` and checks that no secret and no backtrace is
-    /// in its output. (Terraform stops reading flags at the first positional argument, so the flag
-    /// goes right after the subcommand; `providers` and `state` have subcommands of their own and print
-    /// no colour.)
-    pub fn run(&self, args: &[&str]) -> Outcome {
+    /// The command `run` would run, for tests that need to control the process themselves.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command.current_dir(self.path());
         match args.split_first() {
@@ -153,7 +153,15 @@ impl Workdir {
             }
         }
         command.envs(self.environment.iter().map(|(key, value)| (key, value)));
-        let output = command.output().expect("terraform runs");
+        command
+    }
+
+    /// Runs `terraform <subcommand> -no-color <rest>` and checks that no secret and no backtrace is
+    /// in its output. (Terraform stops reading flags at the first positional argument, so the flag
+    /// goes right after the subcommand; `providers` and `state` have subcommands of their own and print
+    /// no colour.)
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let output = self.command(args).output().expect("terraform runs");
         let outcome = Outcome {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
