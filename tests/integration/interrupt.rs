@@ -42,7 +42,7 @@ resource "runai_registry" "fleet" {{
     ));
 
     let mut apply = workdir.command(&["apply", "-auto-approve", "-input=false"]);
-    let mut apply = apply
+    let apply = apply
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
