@@ -4,8 +4,13 @@
 //! programs, and `paths` knows where things live in the workspace.
 
 mod demo;
+mod dev_terraform;
+mod dist;
+mod docs;
+mod examples;
 mod paths;
 mod process;
+mod release;
 mod reliability;
 mod setup;
 mod test;
@@ -30,6 +35,18 @@ enum Command {
     Test,
     /// Build the provider and run Terraform against the emulator and a real OCI registry.
     Demo,
+    /// Generate docs/ from the provider's schema and examples/; with --check, fail if docs/ is out of date.
+    Docs {
+        /// Compare freshly generated pages with docs/ instead of writing them.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Check that every example is `terraform fmt` clean and passes `terraform validate`.
+    ExamplesCheck,
+    /// Build the release ZIP, manifest, SHA256SUMS (and a signature if GPG_FINGERPRINT is set) in target/dist.
+    Dist,
+    /// Build the release artifacts, install them from a filesystem mirror and apply them against the emulator.
+    ReleaseCheck,
     /// Print the reliability figures: many registries applied, planned and destroyed under injected
     /// faults, and an apply interrupted with SIGINT halfway.
     Reliability {
@@ -45,6 +62,10 @@ fn main() -> ExitCode {
         Command::Setup => setup::setup().map(|_| ()),
         Command::Test => test::test(),
         Command::Demo => demo::demo(),
+        Command::Docs { check } => docs::docs(check),
+        Command::ExamplesCheck => examples::examples_check(),
+        Command::Dist => dist::dist().map(|_| ()),
+        Command::ReleaseCheck => release::release_check(),
         Command::Reliability { count } => reliability::reliability(count),
     };
     match outcome {

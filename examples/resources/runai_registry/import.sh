@@ -7,3 +7,6 @@ terraform import runai_registry.example name=my-registry
 # or by a name within one scope: system, tenant, cluster, department or project.
 terraform import runai_registry.example tenant/my-registry
 terraform import runai_registry.example project/my-registry
+
+# When the API masks or omits the password, the import cannot read it: the first terraform apply
+# after the import then sets the configured password in place, without replacing the registry.
