@@ -36,9 +36,7 @@ pub fn test() -> Result<()> {
 }
 
 /// The checks, in the order they run: the cheapest first, so a formatting slip fails in seconds.
-///
-/// Later steps belong here too, such as the check that generated docs match the schema and
-/// `terraform fmt -check` / `terraform validate` over `examples/`.
+/// The last three are xtask's own commands, run through this very binary.
 fn steps(tools: &Tools) -> Vec<Step> {
     let mut formatting = process::cargo();
     formatting.args(["fmt", "--all", "--", "--check"]);
@@ -74,7 +72,27 @@ fn steps(tools: &Tools) -> Vec<Step> {
             name: "tests (cargo test)",
             command: tests,
         },
+        Step {
+            name: "generated docs match the schema (xtask docs --check)",
+            command: xtask(&["docs", "--check"]),
+        },
+        Step {
+            name: "examples are fmt-clean and valid (xtask examples-check)",
+            command: xtask(&["examples-check"]),
+        },
+        Step {
+            name: "release artifacts install through terraform init (xtask release-check)",
+            command: xtask(&["release-check"]),
+        },
     ]
+}
+
+/// A command that runs this xtask binary again with `args`, so a step needs no second build.
+fn xtask(args: &[&str]) -> Command {
+    let binary = std::env::current_exe().unwrap_or_else(|_| "xtask".into());
+    let mut command = Command::new(binary);
+    command.args(args);
+    command
 }
 
 #[cfg(test)]
@@ -122,6 +140,16 @@ mod tests {
                     .into_owned()
             })
             .collect();
-        assert_eq!(subcommands, ["fmt", "clippy", "test"]);
+        assert_eq!(
+            subcommands,
+            [
+                "fmt",
+                "clippy",
+                "test",
+                "docs",
+                "examples-check",
+                "release-check"
+            ]
+        );
     }
 }
