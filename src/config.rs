@@ -14,8 +14,9 @@ use tf_provider::value::{Value, ValueBool, ValueNumber};
 use crate::client::{ClientConfig, Credentials, RetryPolicy};
 use crate::validation;
 
-/// The provider block as Terraform sends it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// The provider block as Terraform sends it. `Debug` is not derived: it holds the token and the
+/// client secret in clear.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct ProviderConfig {
     #[serde(default)]
     pub base_url: Value<String>,
@@ -324,7 +325,7 @@ pub fn resolve(config: &ProviderConfig, environment: &dyn Fn(&str) -> Option<Str
 
     if let (Some(base_url), Some(_)) = (&base_url, &credentials) {
         if let Ok(url) = url::Url::parse(&base_url.value) {
-            if url.scheme() == "http" && !allow_insecure_http && !is_loopback_host(&url) {
+            if url.scheme() == "http" && !allow_insecure_http && !crate::client::is_loopback(&url) {
                 problems.push(ConfigProblem {
                     attribute: "base_url",
                     summary: "Credentials would travel unencrypted".into(),
@@ -358,16 +359,6 @@ pub fn resolve(config: &ProviderConfig, environment: &dyn Fn(&str) -> Option<Str
             }
         }
         _ => Resolved::Invalid(problems),
-    }
-}
-
-/// True when the URL's host is this machine.
-fn is_loopback_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
     }
 }
 

@@ -76,11 +76,6 @@ impl ProviderData {
         None
     }
 
-    /// Installs a client; for tests that drive resources without Terraform.
-    pub fn set_client(&self, client: Arc<ApiClient>) {
-        self.set(ClientSlot::Ready(client));
-    }
-
     fn set(&self, slot: ClientSlot) {
         *self
             .client
@@ -160,9 +155,9 @@ impl Provider for RunaiProvider {
                     "max_retries" => typed_attribute(AttributeType::Number, Optional,
                         "How many times a call is retried after a 429, 502, 503, 504 or a connection failure. Defaults to 10."),
                     "retry_timeout_seconds" => typed_attribute(AttributeType::Number, Optional,
-                        "The time a call may take with all its retries, in seconds. Defaults to 120."),
+                        "How long a call keeps retrying, in seconds: no retry starts after this time. Defaults to 120."),
                     "ca_certificate" => string_attribute(Optional, false,
-                        "PEM certificates to trust besides the system's roots, for a control plane behind a private CA. Use `file(\"ca.pem\")` to read a file."),
+                        "PEM certificates to trust besides the operating system's and Mozilla's root certificates, for a control plane behind a private CA. Use `file(\"ca.pem\")` to read a file."),
                     "insecure_skip_tls_verify" => typed_attribute(AttributeType::Bool, Optional,
                         "Accept any TLS certificate. Dangerous: anyone on the network path can read the credentials. Defaults to false."),
                     "allow_insecure_http" => typed_attribute(AttributeType::Bool, Optional,

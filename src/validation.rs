@@ -8,9 +8,19 @@
 /// The contract's `maxLength` of `AssetDescription`.
 pub const MAX_DESCRIPTION_CHARS: usize = 250;
 
-/// A required string must not be empty (the contract's `minLength: 1`).
+/// A name must hold something other than white space: the contract only asks for one character,
+/// but a name of blanks is always a slip, and one that no listing would show legibly.
 pub fn non_empty(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A credential must not be empty (the contract's `minLength: 1`); white space is its own business.
+pub fn present(value: &str) -> Result<(), String> {
+    if value.is_empty() {
         Err("must not be empty".into())
     } else {
         Ok(())
@@ -31,11 +41,17 @@ pub fn description(value: &str) -> Result<(), String> {
     }
 }
 
-/// A UUID in its canonical text form, as the contract's `format: uuid` requires.
+/// A UUID in its canonical text form: hyphenated and lowercase. The contract's `format: uuid` also
+/// allows capitals, but a control plane that stores ids in lowercase would answer with another
+/// spelling than the configuration's, and Terraform would see a change on every plan.
 pub fn uuid(value: &str) -> Result<(), String> {
     match uuid::Uuid::try_parse(value) {
-        Ok(parsed) if parsed.hyphenated().to_string() == value.to_ascii_lowercase() => Ok(()),
-        _ => Err(format!(
+        Ok(parsed) if parsed.hyphenated().to_string() == value => Ok(()),
+        Ok(parsed) => Err(format!(
+            "must be a UUID in lowercase, hyphenated form: {}; got {value:?}",
+            parsed.hyphenated()
+        )),
+        Err(_) => Err(format!(
             "must be a UUID such as 0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f; got {value:?}"
         )),
     }
@@ -114,6 +130,9 @@ mod tests {
     fn uuids_must_be_canonical() {
         assert!(uuid("0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f").is_ok());
         assert!(uuid("0b8c8f0e5d1a4c1e9a573f4b1c2d3e4f").is_err());
+        assert!(uuid("0B8C8F0E-5D1A-4C1E-9A57-3F4B1C2D3E4F")
+            .unwrap_err()
+            .contains("0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f"));
         assert!(uuid("not-a-uuid").is_err());
     }
 

@@ -28,7 +28,7 @@ pub enum ApiErrorKind {
     Transport,
     /// An answer arrived but its body is not what the contract describes.
     Decode,
-    /// The client refused to send the request, for example a token over plain HTTP.
+    /// The client could not even form the request (its body did not encode).
     Configuration,
 }
 

@@ -10,8 +10,10 @@ pub mod error;
 pub mod models;
 pub mod retry;
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -36,8 +38,11 @@ use secrecy::ExposeSecret;
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// How far the control plane's clock may be behind ours when deciding whether a registry found after
-/// a create of unknown outcome was created by that create.
-const CLOCK_SKEW_ALLOWANCE: time::Duration = time::Duration::minutes(5);
+/// a create of unknown outcome was created by that create. Small on purpose: a registry made by
+/// someone else in this window, with the same name, scope, URL, user and description, is the only
+/// one that could be mistaken for ours; a control plane whose clock is further behind makes the
+/// provider report a conflict to import instead, which loses nothing.
+const CLOCK_SKEW_ALLOWANCE: time::Duration = time::Duration::seconds(30);
 
 /// Everything needed to build a client; the Terraform layer fills it from the provider block.
 #[derive(Clone, Debug)]
@@ -109,6 +114,10 @@ pub struct ApiClient {
     grant: std::sync::Mutex<Option<GrantType>>,
     token_generation: AtomicU64,
     retries: AtomicU64,
+    /// One lock per name and scope being created; see `create_registry`.
+    creation_turns: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// The ids of the registries this process created or adopted, which it must never adopt again.
+    claimed: std::sync::Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -169,12 +178,9 @@ impl ApiClient {
             grant: std::sync::Mutex::new(None),
             token_generation: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            creation_turns: std::sync::Mutex::new(HashMap::new()),
+            claimed: std::sync::Mutex::new(HashSet::new()),
         })
-    }
-
-    /// The configuration the client was built with.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
     }
 
     /// How many retries this client has made so far, for logs and figures.
@@ -213,21 +219,28 @@ impl ApiClient {
 
     /// `create_registry`, safe against duplicates.
     ///
-    /// A create whose outcome is unknown (a timeout, a reset connection, a 5xx) is never sent again
-    /// blindly: the client first looks for a registry of that name in that scope. It adopts one that
-    /// matches the request and was created after this call began; it reports one that does not as a
-    /// conflict naming its id; and only when there is none does it send the create again.
+    /// A create whose outcome is unknown (a timeout, a reset connection, a 5xx, an answer whose body
+    /// was lost) is never sent again blindly: the client first looks for a registry of that name in
+    /// that scope. It adopts one that matches the request, was created after this call began, and was
+    /// not already created or adopted by this process; it reports any other as a conflict naming its
+    /// id; and only when there is none does it send the create again. An adopted registry is updated
+    /// with the request's spec, so that its password is certainly the configured one.
     pub async fn create_registry(
         &self,
         request: &RegistryCreationRequest,
     ) -> Result<Registry, ApiError> {
+        // Creates of one name in one scope take turns within this process, so that two resources
+        // declaring the same registry cannot both adopt the one registry the first of them created.
+        // The lock is held across the awaits on purpose; creates of other names do not wait.
+        let turn = self.creation_turn(request);
+        let _turn = turn.lock().await;
         let started_at = OffsetDateTime::now_utc();
         let started = Instant::now();
         let mut outcome_unknown = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let result = self
+            let result: Result<Registry, ApiError> = self
                 .call(
                     Method::POST,
                     "/api/v1/asset/registries",
@@ -237,28 +250,33 @@ impl ApiClient {
                 )
                 .await;
             let error = match result {
-                Ok(registry) => return Ok(registry),
+                Ok(registry) => {
+                    self.claim(&registry.meta.id);
+                    return Ok(registry);
+                }
                 Err(error) => error,
             };
-            let unknown = matches!(
-                error.kind,
-                ApiErrorKind::Unavailable | ApiErrorKind::Transport
-            );
+            let unknown = match error.kind {
+                ApiErrorKind::Unavailable | ApiErrorKind::Transport => true,
+                // A success whose body could not be read or decoded: the registry exists.
+                ApiErrorKind::Decode => error.status.is_some_and(|status| status < 300),
+                _ => false,
+            };
             if !unknown && error.kind != ApiErrorKind::Conflict {
                 return Err(error);
             }
             outcome_unknown |= unknown;
-            let existing = self.find_same_registry(request).await?;
+            let existing = match self.find_same_registry(request).await {
+                Ok(existing) => existing,
+                Err(lookup_error) => return Err(lookup_failed(error, &lookup_error)),
+            };
             match existing {
                 Some(registry)
-                    if outcome_unknown && created_by_this_call(&registry, request, started_at) =>
+                    if outcome_unknown
+                        && !self.is_claimed(&registry.meta.id)
+                        && created_by_this_call(&registry, request, started_at) =>
                 {
-                    logging::event(
-                        Level::Warn,
-                        "adopted the registry created by a create whose answer was lost",
-                        &[("id", json!(registry.meta.id)), ("attempt", json!(attempt))],
-                    );
-                    return Ok(registry);
+                    return Ok(self.adopt(registry, request, attempt).await);
                 }
                 Some(registry) => return Err(conflict_error(request, &registry, error.attempts)),
                 None if error.kind == ApiErrorKind::Conflict => return Err(error),
@@ -267,11 +285,90 @@ impl ApiClient {
                     if !self.config.retry.allows(attempt, wait, started) {
                         return Err(error);
                     }
-                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    let path = "/api/v1/asset/registries";
+                    self.note_retry(
+                        &Method::POST,
+                        path,
+                        attempt,
+                        wait,
+                        "create not found after unknown outcome",
+                    );
                     tokio::time::sleep(wait).await;
                 }
             }
         }
+    }
+
+    /// Takes over a registry that a create of unknown outcome made, and makes sure it holds the
+    /// request's spec: the API may mask the password, so only an update proves it is the right one.
+    /// If that update fails the registry is still returned, since losing track of it would orphan it.
+    async fn adopt(
+        &self,
+        registry: Registry,
+        request: &RegistryCreationRequest,
+        attempt: u32,
+    ) -> Registry {
+        self.claim(&registry.meta.id);
+        logging::event(
+            Level::Warn,
+            "adopted the registry created by a create whose answer was lost",
+            &[("id", json!(registry.meta.id)), ("attempt", json!(attempt))],
+        );
+        let update = RegistryUpdateRequest {
+            meta: AssetUpdateRequest {
+                name: request.meta.name.clone(),
+                description: request.meta.description.clone(),
+            },
+            spec: request.spec.clone(),
+        };
+        match self.update_registry(&registry.meta.id, &update).await {
+            Ok(updated) => updated,
+            Err(error) => {
+                logging::event(
+                    Level::Warn,
+                    "could not update an adopted registry",
+                    &[
+                        ("id", json!(registry.meta.id)),
+                        ("error", json!(error.to_string())),
+                    ],
+                );
+                registry
+            }
+        }
+    }
+
+    /// The lock that makes creates of one name in one scope take turns.
+    fn creation_turn(&self, request: &RegistryCreationRequest) -> Arc<Mutex<()>> {
+        let meta = &request.meta;
+        let key = format!(
+            "{}\u{0}{}\u{0}{:?}\u{0}{:?}\u{0}{:?}",
+            meta.scope,
+            meta.name,
+            meta.cluster_id.as_deref().map(str::to_ascii_lowercase),
+            meta.department_id,
+            meta.project_id
+        );
+        let mut turns = self
+            .creation_turns
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        turns.entry(key).or_default().clone()
+    }
+
+    /// Records that this process created or adopted the registry `id`.
+    fn claim(&self, id: &str) {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(id.to_ascii_lowercase());
+    }
+
+    /// True when this process already created or adopted the registry `id`.
+    fn is_claimed(&self, id: &str) -> bool {
+        self.claimed
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .contains(&id.to_ascii_lowercase())
     }
 
     /// `update_registry`.
@@ -357,14 +454,24 @@ impl ApiClient {
         &self,
         request: &RegistryCreationRequest,
     ) -> Result<Option<Registry>, ApiError> {
+        // An id the request leaves out may be filled in by the control plane (a project's cluster),
+        // so it matches anything; ids are UUIDs, compared without regard to case.
+        fn same_id(ours: &Option<String>, theirs: &Option<String>) -> bool {
+            match ours {
+                None => true,
+                Some(ours) => theirs
+                    .as_deref()
+                    .is_some_and(|theirs| theirs.eq_ignore_ascii_case(ours)),
+            }
+        }
         let entries = self.list_registries(Some(&request.meta.name)).await?;
         Ok(entries.into_iter().find(|registry| {
             let meta = &registry.meta;
             meta.name == request.meta.name
                 && meta.scope == request.meta.scope
-                && meta.cluster_id == request.meta.cluster_id
-                && meta.department_id == request.meta.department_id
-                && meta.project_id == request.meta.project_id
+                && same_id(&request.meta.cluster_id, &meta.cluster_id)
+                && same_id(&request.meta.department_id, &meta.department_id)
+                && (request.meta.project_id.is_none() || meta.project_id == request.meta.project_id)
         }))
     }
 
@@ -686,8 +793,9 @@ fn registry_path(id: &str) -> String {
     format!("/api/v1/asset/registries/{encoded}")
 }
 
-/// True when the URL's host is a loopback address or `localhost`.
-fn is_loopback(url: &url::Url) -> bool {
+/// True when the URL's host is a loopback address or `localhost`: the one place where credentials
+/// may travel over plain HTTP without the user's explicit consent.
+pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(address)) => IpAddr::V4(address).is_loopback(),
@@ -697,7 +805,7 @@ fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// Whether a registry found after a create of unknown outcome was created by that create: it must
-/// point at the same URL with the same user, and have been created no earlier than the create began
+/// point at the same URL with the same user and description and workload types, and have been created no earlier than the create began
 /// (less the clock-skew allowance). A registry that existed before would have made the create a 409.
 fn created_by_this_call(
     registry: &Registry,
@@ -706,9 +814,31 @@ fn created_by_this_call(
 ) -> bool {
     registry.spec.url == request.spec.url
         && registry.spec.user == request.spec.user
+        && registry.meta.description == request.meta.description
+        && registry
+            .meta
+            .workload_supported_types
+            .clone()
+            .unwrap_or_default()
+            == request
+                .meta
+                .workload_supported_types
+                .clone()
+                .unwrap_or_default()
         && OffsetDateTime::parse(&registry.meta.created_at, &Rfc3339)
             .map(|created_at| created_at >= started_at - CLOCK_SKEW_ALLOWANCE)
             .unwrap_or(false)
+}
+
+/// The error of a create whose outcome is unknown and whose follow-up lookup failed too: the create's
+/// error, with a warning that the registry may exist.
+fn lookup_failed(mut error: ApiError, lookup_error: &ApiError) -> ApiError {
+    error.message = Some(format!(
+        "{}; the registry may have been created, and looking it up failed as well ({lookup_error}): \
+         check the control plane before applying again",
+        error.message.unwrap_or_default()
+    ));
+    error
 }
 
 /// The 409 a user sees when the name is taken by a registry this provider did not just create.

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The scope in which an asset can be used (`Scope` in the contract).
+///
+/// `Unknown` stands for a scope a newer control plane may answer with: one such registry must not
+/// make a whole list undecodable. The provider never sends it; validation only accepts the others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
@@ -18,6 +21,8 @@ pub enum Scope {
     Cluster,
     Department,
     Project,
+    #[serde(other)]
+    Unknown,
 }
 
 impl Scope {
@@ -38,6 +43,7 @@ impl Scope {
             Scope::Cluster => "cluster",
             Scope::Department => "department",
             Scope::Project => "project",
+            Scope::Unknown => "unknown",
         }
     }
 
@@ -53,7 +59,8 @@ impl fmt::Display for Scope {
     }
 }
 
-/// The distributed training framework of `WorkloadSupportedTypes.distFramework`.
+/// The distributed training framework of `WorkloadSupportedTypes.distFramework`. `Unknown` stands
+/// for a framework a newer control plane may answer with; the provider never sends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DistFramework {
     #[serde(rename = "MPI")]
@@ -64,6 +71,8 @@ pub enum DistFramework {
     Tf,
     #[serde(rename = "XGBoost")]
     XgBoost,
+    #[serde(other, rename = "unknown")]
+    Unknown,
 }
 
 impl DistFramework {
@@ -82,6 +91,7 @@ impl DistFramework {
             DistFramework::PyTorch => "PyTorch",
             DistFramework::Tf => "TF",
             DistFramework::XgBoost => "XGBoost",
+            DistFramework::Unknown => "unknown",
         }
     }
 
@@ -315,6 +325,27 @@ mod tests {
         assert_eq!(registry.meta.scope, Scope::Tenant);
         assert_eq!(registry.meta.description, None);
         assert_eq!(registry.spec.password, None);
+    }
+
+    #[test]
+    fn scopes_and_frameworks_unknown_to_this_version_still_decode() {
+        let body = r#"{
+            "meta": {"name": "r", "scope": "nodepool", "id": "7d3c1e8e-1111-4a4a-9b9b-000000000001",
+                     "kind": "registry", "createdBy": "a", "createdAt": "t", "updatedBy": "a",
+                     "updatedAt": "t", "workloadSupportedTypes": {"distFramework": "JAX"}},
+            "spec": {"url": "https://r.example", "credentialKind": "password", "user": "u"}
+        }"#;
+        let registry: Registry = serde_json::from_str(body).expect("decodes");
+        assert_eq!(registry.meta.scope, Scope::Unknown);
+        assert_eq!(
+            registry
+                .meta
+                .workload_supported_types
+                .unwrap()
+                .dist_framework,
+            Some(DistFramework::Unknown)
+        );
+        assert_eq!(Scope::parse("unknown"), None, "never accepted from a user");
     }
 
     #[test]

@@ -90,6 +90,27 @@ pub struct WorkloadSupportedTypesState {
     pub dist_framework: Value<String>,
 }
 
+/// What the provider keeps between plans that the state cannot say: which scope ids the configuration
+/// set, as opposed to ids the control plane filled in. Both are Optional+Computed, so without this a
+/// user's removal of an id would look like "keep what the server has", and silently do nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryPrivateState {
+    #[serde(default)]
+    pub configured_cluster_id: bool,
+    #[serde(default)]
+    pub configured_department_id: bool,
+}
+
+impl RegistryPrivateState {
+    /// What the configuration sets; an unknown value will be set, so it counts.
+    fn from_config(config: &RegistryState) -> RegistryPrivateState {
+        RegistryPrivateState {
+            configured_cluster_id: !config.cluster_id.is_null(),
+            configured_department_id: !config.department_id.is_null(),
+        }
+    }
+}
+
 /// The attributes that the control plane sets, unknown until it answers.
 const COMPUTED_ATTRIBUTES: [&str; 7] = [
     "id",
@@ -152,11 +173,13 @@ pub fn registry_schema() -> Schema {
                      replaces the registry.")),
                 "cluster_id" => string_attribute(OptionalComputed, false,
                     "The cluster's id (a UUID), for `cluster` scope, and optionally for `department` \
-                     and `project` scope. Changing it replaces the registry."),
+                     and `project` scope; the control plane may fill it in for those. Changing or \
+                     removing it replaces the registry."),
                 "department_id" => string_attribute(OptionalComputed, false,
                     "The department's id, for `department` scope, and optionally for `project` \
-                     scope. Changing it replaces the registry."),
-                "project_id" => typed_attribute(AttributeType::Number, OptionalComputed,
+                     scope; the control plane may fill it in for that. Changing or removing it \
+                     replaces the registry."),
+                "project_id" => typed_attribute(AttributeType::Number, Optional,
                     "The project's id, for `project` scope. Changing it replaces the registry."),
                 "url" => string_attribute(Required, false,
                     "The registry's base URL, such as `https://registry.example.com` or \
@@ -256,8 +279,8 @@ pub fn validate_registry(config: &RegistryState) -> Vec<InputProblem> {
         validation::description,
     );
     check(&["url"], &config.url, validation::registry_url);
-    check(&["user"], &config.user, validation::non_empty);
-    check(&["password"], &config.password, validation::non_empty);
+    check(&["user"], &config.user, validation::present);
+    check(&["password"], &config.password, validation::present);
     check(&["cluster_id"], &config.cluster_id, validation::uuid);
     check(
         &["department_id"],
@@ -320,7 +343,7 @@ fn validate_scope_ids(scope: Scope, config: &RegistryState) -> Vec<InputProblem>
     ];
     // How narrow each scope is; an id is allowed up to the scope's own level.
     let level = |scope: Scope| match scope {
-        Scope::System | Scope::Tenant => 0,
+        Scope::System | Scope::Tenant | Scope::Unknown => 0,
         Scope::Cluster => 1,
         Scope::Department => 2,
         Scope::Project => 3,
@@ -426,6 +449,21 @@ fn replacing_changes(prior: &RegistryState, planned: &RegistryState) -> Vec<Attr
         .filter(|(_, changed)| *changed)
         .map(|(name, _)| attribute(name))
         .collect()
+}
+
+/// Applies the removal of scope ids that the configuration used to set: the plan drops them, which
+/// `replacing_changes` then sees as the change of scope it is.
+fn plan_removed_scope_ids(
+    planned: &mut RegistryState,
+    config: &RegistryState,
+    prior_private: &RegistryPrivateState,
+) {
+    if prior_private.configured_cluster_id && config.cluster_id.is_null() {
+        planned.cluster_id = Value::Null;
+    }
+    if prior_private.configured_department_id && config.department_id.is_null() {
+        planned.department_id = Value::Null;
+    }
 }
 
 /// True when an argument that the API updates in place differs.
@@ -597,7 +635,7 @@ fn workload_types_state(
 #[async_trait]
 impl Resource for RegistryResource {
     type State<'a> = RegistryState;
-    type PrivateState<'a> = ValueEmpty;
+    type PrivateState<'a> = Value<RegistryPrivateState>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
@@ -634,10 +672,11 @@ impl Resource for RegistryResource {
         &self,
         _diags: &mut Diagnostics,
         proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
+        config_state: Self::State<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        Some((plan_new(proposed_state), Value::Null))
+        let private = RegistryPrivateState::from_config(&config_state);
+        Some((plan_new(proposed_state), Value::Value(private)))
     }
 
     async fn plan_update<'a>(
@@ -645,7 +684,7 @@ impl Resource for RegistryResource {
         _diags: &mut Diagnostics,
         prior_state: Self::State<'a>,
         proposed_state: Self::State<'a>,
-        _config_state: Self::State<'a>,
+        config_state: Self::State<'a>,
         prior_private_state: Self::PrivateState<'a>,
         _provider_meta_state: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
@@ -653,9 +692,13 @@ impl Resource for RegistryResource {
         if planned.credential_kind.is_null() {
             planned.credential_kind = Value::Value(CREDENTIAL_KIND_PASSWORD.to_owned());
         }
+        // A state from before private state existed, or from an import, says nothing was configured.
+        let prior_private = prior_private_state.as_option().unwrap_or_default();
+        plan_removed_scope_ids(&mut planned, &config_state, &prior_private);
+        let private = Value::Value(RegistryPrivateState::from_config(&config_state));
         let replacing = replacing_changes(&prior_state, &planned);
         if !replacing.is_empty() {
-            return Some((plan_new(planned), prior_private_state, replacing));
+            return Some((plan_new(planned), private, replacing));
         }
         // The timestamps of the last update change only when an update is really sent; marking them
         // unknown otherwise would make an empty plan non-empty, and the opposite would make the
@@ -664,7 +707,7 @@ impl Resource for RegistryResource {
             planned.updated_at = Value::Unknown;
             planned.updated_by = Value::Unknown;
         }
-        Some((planned, prior_private_state, Vec::new()))
+        Some((planned, private, Vec::new()))
     }
 
     async fn plan_destroy<'a>(
@@ -1125,6 +1168,34 @@ mod tests {
         assert!(replacing_changes(&prior, &renamed).is_empty());
         assert!(has_in_place_changes(&prior, &renamed));
         assert!(!has_in_place_changes(&prior, &config("tenant")));
+    }
+
+    #[test]
+    fn removing_a_configured_scope_id_is_a_change_but_a_filled_in_one_is_not() {
+        let mut prior = config("project");
+        prior.project_id = Value::Value(4);
+        prior.department_id = Value::Value("12".into());
+        let mut config_without_id = prior.clone();
+        config_without_id.department_id = Value::Null;
+
+        // The user had set it: dropping it from the configuration replaces the registry.
+        let mut planned = prior.clone();
+        let configured = RegistryPrivateState {
+            configured_department_id: true,
+            ..Default::default()
+        };
+        plan_removed_scope_ids(&mut planned, &config_without_id, &configured);
+        assert!(planned.department_id.is_null());
+        assert_eq!(replacing_changes(&prior, &planned).len(), 1);
+
+        // The control plane had filled it in: nothing changes.
+        let mut planned = prior.clone();
+        plan_removed_scope_ids(
+            &mut planned,
+            &config_without_id,
+            &RegistryPrivateState::default(),
+        );
+        assert!(replacing_changes(&prior, &planned).is_empty());
     }
 
     #[test]

@@ -241,3 +241,30 @@ fn terraform_conflict_explains_how_to_import() {
     let state = workdir.state();
     assert!(state["values"].is_null() || state["values"]["root_module"]["resources"].is_null());
 }
+
+#[test]
+fn terraform_removing_a_configured_scope_id_replaces_the_registry() {
+    let emulator = emulator();
+    let mut workdir = Workdir::new(&emulator);
+    workdir.add_secret(PASSWORD);
+    let with_department =
+        "scope         = \"project\"\n  project_id    = 7\n  department_id = \"12\"";
+    workdir.write_config(&registry_config("ids", with_department));
+    workdir.apply();
+    let first_id = workdir.resource("runai_registry.example")["id"].clone();
+    workdir.assert_no_changes();
+
+    workdir.write_config(&registry_config(
+        "ids",
+        "scope      = \"project\"\n  project_id = 7",
+    ));
+    let plan = workdir.plan();
+    assert_eq!(plan.code, 2, "{}", plan.output());
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    workdir.apply();
+    let registries = emulator.emulator.registries();
+    assert_eq!(registries.len(), 1);
+    assert_ne!(registries[0]["meta"]["id"], first_id);
+    assert!(registries[0]["meta"]["departmentId"].is_null());
+    workdir.assert_no_changes();
+}
