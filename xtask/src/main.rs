@@ -3,6 +3,7 @@
 //! Each subcommand lives in its own module; `process` holds the one helper that runs (and echoes) other
 //! programs, and `paths` knows where things live in the workspace.
 
+mod bench;
 mod demo;
 mod dev_terraform;
 mod dist;
@@ -47,6 +48,13 @@ enum Command {
     Dist,
     /// Build the release artifacts, install them from a filesystem mirror and apply them against the emulator.
     ReleaseCheck,
+    /// Measure startup, memory and Terraform run times against Go providers and Terraform's floor, and
+    /// write the table to BENCHMARKS.md.
+    Bench {
+        /// Fewer repetitions, and the page goes to target/bench/ instead of BENCHMARKS.md.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Print the reliability figures: many registries applied, planned and destroyed under injected
     /// faults, and an apply interrupted with SIGINT halfway.
     Reliability {
@@ -67,6 +75,7 @@ fn main() -> ExitCode {
         Command::Dist => dist::dist().map(|_| ()),
         Command::ReleaseCheck => release::release_check(),
         Command::Reliability { count } => reliability::reliability(count),
+        Command::Bench { quick } => bench::bench(quick),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
