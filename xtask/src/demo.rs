@@ -22,6 +22,8 @@ use anyhow::{bail, ensure, Context, Result};
 use runai_emulator::oci_fixture::OciRegistry;
 use runai_emulator::{spawn_in_background, EmulatorConfig};
 
+use crate::dev_terraform::hcl_string;
+use crate::dist::terraform_platform;
 use crate::paths;
 use crate::process::{self, announce};
 use crate::setup;
@@ -182,21 +184,6 @@ fn prepare_demo_directory(demo_directory: &Path, provider_binary: &Path) -> Resu
     copy_terraform_files(&examples, &work)
 }
 
-/// Terraform's name for a platform, such as `linux_amd64`, from Rust's names for the OS and architecture.
-fn terraform_platform(os: &str, arch: &str) -> Result<String> {
-    let os = match os {
-        "linux" => "linux",
-        "macos" => "darwin",
-        other => bail!("the demo does not support the operating system {other:?}"),
-    };
-    let arch = match arch {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => bail!("the demo does not support the architecture {other:?}"),
-    };
-    Ok(format!("{os}_{arch}"))
-}
-
 /// The provider binary's place in a filesystem mirror, in Terraform's "unpacked" layout.
 fn mirror_path(version: &str, platform: &str) -> PathBuf {
     Path::new(PROVIDER_ADDRESS)
@@ -224,24 +211,6 @@ provider_installation {{
 "#,
         path = hcl_string(mirror)
     ))
-}
-
-/// Quotes text as a string literal of HCL 1, the syntax of Terraform's CLI config. HCL 1 has no templates,
-/// so only the quote, the backslash and control characters need escapes.
-fn hcl_string(text: &str) -> String {
-    let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
-    for character in text.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            other => quoted.push(other),
-        }
-    }
-    quoted.push('"');
-    quoted
 }
 
 /// Copies the `*.tf` files (not subdirectories, state or lock files) into a new `destination`.
@@ -433,39 +402,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn platforms_use_terraform_names() {
-        assert_eq!(
-            terraform_platform("linux", "x86_64").unwrap(),
-            "linux_amd64"
-        );
-        assert_eq!(
-            terraform_platform("linux", "aarch64").unwrap(),
-            "linux_arm64"
-        );
-        assert_eq!(
-            terraform_platform("macos", "aarch64").unwrap(),
-            "darwin_arm64"
-        );
-        assert!(terraform_platform("linux", "riscv64").is_err());
-        assert!(terraform_platform("windows", "x86_64").is_err());
-    }
-
-    #[test]
     fn the_mirror_uses_the_unpacked_layout() {
         assert_eq!(
             mirror_path("0.1.0", "linux_amd64"),
             Path::new("registry.terraform.io/runai/runai/0.1.0/linux_amd64/terraform-provider-runai_v0.1.0")
         );
-    }
-
-    #[test]
-    fn hcl_strings_escape_quotes_backslashes_and_control_characters() {
-        assert_eq!(
-            hcl_string("/work/target/demo/plugins"),
-            r#""/work/target/demo/plugins""#
-        );
-        assert_eq!(hcl_string(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(hcl_string("a\nb\tc ${d}"), r#""a\nb\tc ${d}""#);
     }
 
     #[test]
