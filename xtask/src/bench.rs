@@ -31,6 +31,7 @@ use std::sync::Arc;
 use anyhow::{bail, ensure, Context, Result};
 use runai_emulator::{spawn_in_background, EmulatorConfig};
 
+use crate::build::{self, Profile};
 use crate::paths;
 use crate::process::{self, announce};
 use crate::setup;
@@ -222,28 +223,7 @@ fn run(quick: bool, interruption: &Interruption) -> Result<()> {
 
 /// Builds the provider's release binary, the one users get.
 fn build_provider() -> Result<PathBuf> {
-    announce("bench: building the provider (release profile)");
-    process::run(
-        process::cargo()
-            .args([
-                "build",
-                "--release",
-                "--package",
-                "terraform-provider-runai",
-                "--bin",
-                "terraform-provider-runai",
-            ])
-            .current_dir(paths::workspace_root()),
-    )?;
-    let binary = paths::target_directory()
-        .join("release")
-        .join("terraform-provider-runai");
-    ensure!(
-        binary.is_file(),
-        "cargo build did not produce {}",
-        binary.display()
-    );
-    Ok(binary)
+    build::provider("bench", Profile::Release)
 }
 
 /// The commit the figures belong to, marked `-dirty` when the working tree has changes.

@@ -22,6 +22,7 @@ use anyhow::{bail, ensure, Context, Result};
 use runai_emulator::oci_fixture::OciRegistry;
 use runai_emulator::{spawn_in_background, EmulatorConfig};
 
+use crate::build::{self, Profile};
 use crate::dev_terraform::hcl_string;
 use crate::dist::terraform_platform;
 use crate::paths;
@@ -56,26 +57,7 @@ fn run_demo(interrupted: &Arc<AtomicBool>) -> Result<()> {
     let started = Instant::now();
     let tools = setup::setup()?;
 
-    announce("demo: building the provider (debug profile)");
-    process::run(
-        process::cargo()
-            .args([
-                "build",
-                "--package",
-                "terraform-provider-runai",
-                "--bin",
-                "terraform-provider-runai",
-            ])
-            .current_dir(paths::workspace_root()),
-    )?;
-    let provider_binary = paths::target_directory()
-        .join("debug")
-        .join("terraform-provider-runai");
-    ensure!(
-        provider_binary.is_file(),
-        "cargo build did not produce {}",
-        provider_binary.display()
-    );
+    let provider_binary = build::provider("demo", Profile::Debug)?;
 
     let demo_directory = paths::demo_directory();
     prepare_demo_directory(&demo_directory, &provider_binary)?;

@@ -10,10 +10,10 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::paths;
-use crate::process::{self, announce};
+use crate::build::{self, Profile};
+use crate::process;
 
 /// The provider's short source address, as the examples and `required_providers` blocks spell it.
 pub const PROVIDER_SOURCE: &str = "runai/runai";
@@ -34,24 +34,11 @@ terraform {
 
 /// Builds the provider with the debug profile and returns the directory that holds its binary.
 pub fn build_debug_provider() -> Result<PathBuf> {
-    announce("building the provider (debug profile)");
-    process::run(
-        process::cargo()
-            .args([
-                "build",
-                "--package",
-                "terraform-provider-runai",
-                "--bin",
-                "terraform-provider-runai",
-            ])
-            .current_dir(paths::workspace_root()),
-    )?;
-    let directory = paths::target_directory().join("debug");
-    ensure!(
-        directory.join("terraform-provider-runai").is_file(),
-        "cargo build did not produce {}",
-        directory.join("terraform-provider-runai").display()
-    );
+    let binary = build::provider("terraform", Profile::Debug)?;
+    let directory = binary
+        .parent()
+        .expect("the binary lives in a directory")
+        .to_path_buf();
     Ok(directory)
 }
 

@@ -18,11 +18,12 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
+use crate::build::{self, Profile};
 use crate::paths;
 use crate::process::{self, announce};
 
@@ -47,25 +48,7 @@ pub fn dist() -> Result<Artifacts> {
     let version = paths::provider_version()?;
     let platform = terraform_platform(env::consts::OS, env::consts::ARCH)?;
 
-    announce("dist: building the provider (release profile)");
-    process::run(
-        process::cargo()
-            .args([
-                "build",
-                "--release",
-                "--package",
-                BINARY_NAME,
-                "--bin",
-                BINARY_NAME,
-            ])
-            .current_dir(paths::workspace_root()),
-    )?;
-    let binary = paths::target_directory().join("release").join(BINARY_NAME);
-    ensure!(
-        binary.is_file(),
-        "cargo build did not produce {}",
-        binary.display()
-    );
+    let binary = build::provider("dist", Profile::Release)?;
 
     let directory = paths::target_directory().join("dist");
     if directory.exists() {

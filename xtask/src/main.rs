@@ -4,6 +4,7 @@
 //! programs, and `paths` knows where things live in the workspace.
 
 mod bench;
+mod build;
 mod demo;
 mod dev_terraform;
 mod dist;

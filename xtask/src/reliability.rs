@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use runai_emulator::{spawn_in_background, Emulator, EmulatorConfig, Faults, RunningEmulator};
 
+use crate::build::{self, Profile};
 use crate::paths;
-use crate::process::{self, announce};
+use crate::process::announce;
 use crate::setup;
 
 /// The faults of every run.
@@ -53,20 +54,7 @@ struct Figures {
 pub fn reliability(count: usize) -> Result<()> {
     ensure!(count >= 2, "--count must be at least 2");
     let tools = setup::setup()?;
-    announce("reliability: building the provider (release profile)");
-    process::run(
-        process::cargo()
-            .args([
-                "build",
-                "--release",
-                "--package",
-                "terraform-provider-runai",
-            ])
-            .current_dir(paths::workspace_root()),
-    )?;
-    let provider = paths::target_directory()
-        .join("release")
-        .join("terraform-provider-runai");
+    let provider = build::provider("reliability", Profile::Release)?;
     let directory = paths::target_directory().join("reliability");
     if directory.exists() {
         fs::remove_dir_all(&directory)
