@@ -19,7 +19,7 @@ use terraform_provider_runai::client::{
 };
 
 /// The canned answer for a registry id.
-async fn canned(Path(id): Path<String>) -> Response {
+async fn canned(Path(id): Path<String>, headers: axum::http::HeaderMap) -> Response {
     let json = |status: StatusCode, body: &'static str| {
         (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
     };
@@ -42,6 +42,21 @@ async fn canned(Path(id): Path<String>) -> Response {
             .into_response(),
         "huge" => json(StatusCode::OK, "")
             .map(|_| axum::body::Body::from(vec![b' '; MAX_RESPONSE_BYTES + 1024])),
+        // Echoes the User-Agent in an error message, so a test can see what the client sends.
+        "user-agent" => {
+            let agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("none")
+                .to_owned();
+            let body = serde_json::json!({"code": 404, "message": agent}).to_string();
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
         "always-unauthorized" => json(
             StatusCode::UNAUTHORIZED,
             r#"{"code": 401, "message": "token is not valid"}"#,
@@ -129,6 +144,21 @@ fn contract_breaking_answers_are_clear_errors() {
             .to_string()
             .contains(&format!("/api/v1/asset/registries/{id}")));
     }
+}
+
+#[test]
+fn every_request_names_the_provider_and_its_version() {
+    let client = client(canned_server().0);
+    let error = crate::support::runtime()
+        .block_on(client.get_registry("user-agent"))
+        .unwrap_err();
+    assert_eq!(
+        error.message.as_deref(),
+        Some(concat!(
+            "terraform-provider-runai/",
+            env!("CARGO_PKG_VERSION")
+        ))
+    );
 }
 
 #[test]

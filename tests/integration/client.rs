@@ -92,6 +92,7 @@ fn error_classes_carry_method_path_status_and_the_api_message() {
             error.message.as_deref().unwrap_or("").contains("projectId"),
             "{error}"
         );
+        assert_eq!(error.attempts, 1, "a 400 is not retried");
         assert!(!error.to_string().contains("registry-password-for-tests"));
 
         // 409 names the existing registry's id.
