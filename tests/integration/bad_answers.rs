@@ -146,6 +146,60 @@ fn contract_breaking_answers_are_clear_errors() {
     }
 }
 
+/// A control plane newer than 2.19 that refuses the `app_token` grant and takes only
+/// `client_credentials`; it records the grant types it was asked for.
+fn client_credentials_only_server() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
+    let grants = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = grants.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let token = move |body: axum::body::Bytes| async move {
+                let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let grant = request["grantType"].as_str().unwrap_or("").to_owned();
+                recorded.lock().unwrap().push(grant.clone());
+                if grant == "client_credentials" && request["clientId"] == "app" {
+                    (StatusCode::OK, r#"{"accessToken": "opaque"}"#)
+                } else {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        r#"{"code": 400, "message": "unsupported grantType"}"#,
+                    )
+                }
+            };
+            let app = Router::new()
+                .route("/api/v1/token", post(token))
+                .route("/api/v1/asset/registries/:id", get(canned));
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (address, grants)
+}
+
+#[test]
+fn a_control_plane_without_app_tokens_is_asked_for_client_credentials() {
+    let (address, grants) = client_credentials_only_server();
+    let client = client(address);
+    let runtime = crate::support::runtime();
+    // A 404 from the registry route proves that a token was obtained and accepted.
+    let error = runtime
+        .block_on(client.get_registry("unknown"))
+        .unwrap_err();
+    assert_eq!(error.kind, ApiErrorKind::NotFound, "{error}");
+    assert_eq!(
+        *grants.lock().unwrap(),
+        ["app_token", "client_credentials"],
+        "2.19's grant first, then the newer one"
+    );
+}
+
 #[test]
 fn every_request_names_the_provider_and_its_version() {
     let client = client(canned_server().0);

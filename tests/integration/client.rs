@@ -182,7 +182,7 @@ fn transport_and_unavailable_errors_are_classified() {
 }
 
 #[test]
-fn both_grant_types_obtain_tokens_and_a_revoked_token_is_renewed_once() {
+fn a_token_is_cached_and_a_revoked_token_is_renewed_once() {
     let emulator = emulator();
     let client = client(&emulator);
     runtime().block_on(async {
