@@ -1158,11 +1158,19 @@ mod tests {
         let prior = config("tenant");
         let mut moved = config("cluster");
         moved.cluster_id = Value::Value("0b8c8f0e-5d1a-4c1e-9a57-3f4b1c2d3e4f".into());
-        let replacing: Vec<_> = replacing_changes(&prior, &moved)
-            .into_iter()
-            .map(|path| path.steps.len())
-            .collect();
-        assert_eq!(replacing.len(), 2);
+        assert_eq!(
+            replacing_changes(&prior, &moved),
+            [attribute("scope"), attribute("cluster_id")]
+        );
+        let mut retyped = config("tenant");
+        retyped.workload_supported_types = Value::Value(WorkloadSupportedTypesState {
+            training: Value::Value(true),
+            ..Default::default()
+        });
+        assert_eq!(
+            replacing_changes(&prior, &retyped),
+            [attribute("workload_supported_types")]
+        );
         let mut renamed = config("tenant");
         renamed.name = Value::Value("other".into());
         assert!(replacing_changes(&prior, &renamed).is_empty());

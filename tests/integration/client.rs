@@ -145,12 +145,18 @@ fn error_classes_carry_method_path_status_and_the_api_message() {
 
 #[test]
 fn transport_and_unavailable_errors_are_classified() {
-    // Nothing listens on this port once the listener is dropped.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but never listening: connections are refused, and no other test can take the port
+    // while the socket lives.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
     let mut config = ClientConfig::new(
         format!("http://127.0.0.1:{port}"),
         Credentials::StaticToken(SecretString::from("t".to_string())),
@@ -267,16 +273,12 @@ fn a_create_whose_answer_is_lost_is_adopted_not_duplicated() {
 }
 
 #[test]
-fn a_registry_that_existed_before_is_never_adopted() {
+fn a_create_of_a_taken_name_is_a_conflict_naming_the_existing_id() {
     let emulator = emulator();
     let client = client(&emulator);
     let existing = runtime()
         .block_on(client.create_registry(&creation_request("taken")))
         .unwrap();
-    emulator.emulator.set_faults(Faults {
-        fail_after_commit_ratio: 1.0,
-        ..Faults::default()
-    });
     let error = runtime()
         .block_on(client.create_registry(&creation_request("taken")))
         .unwrap_err();

@@ -56,11 +56,23 @@ resource "runai_registry" "fleet" {{
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    // Slow every call down before the signal, so that the apply is certainly still creating when it
+    // arrives, however late this thread gets to run on a loaded machine.
+    emulator.emulator.set_faults(Faults {
+        latency_min_ms: 2000,
+        latency_max_ms: 2000,
+        ..Faults::default()
+    });
     // SAFETY: signals the process group of our own child, which exists until it is waited for.
     unsafe {
         libc::kill(-(apply.id() as libc::pid_t), libc::SIGINT);
     }
     let output = apply.wait_with_output().unwrap();
+    emulator.emulator.set_faults(Faults::default());
+    assert!(
+        emulator.emulator.registries().len() < COUNT,
+        "the interrupt came after the apply had finished"
+    );
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),

@@ -268,3 +268,48 @@ fn terraform_removing_a_configured_scope_id_replaces_the_registry() {
     assert!(registries[0]["meta"]["departmentId"].is_null());
     workdir.assert_no_changes();
 }
+
+#[test]
+fn terraform_changing_workload_types_or_the_project_replaces_the_registry() {
+    let emulator = emulator();
+    let mut workdir = Workdir::new(&emulator);
+    workdir.add_secret(PASSWORD);
+    let project = |id: u32, block: &str| {
+        registry_config(
+            "types",
+            &format!("scope      = \"project\"\n  project_id = {id}\n{block}"),
+        )
+    };
+    workdir.write_config(&project(7, ""));
+    workdir.apply();
+    for (step, config) in [
+        (
+            "a new workload_supported_types block",
+            project(
+                7,
+                "  workload_supported_types {\n    training = true\n  }\n",
+            ),
+        ),
+        (
+            "another project_id",
+            project(
+                8,
+                "  workload_supported_types {\n    training = true\n  }\n",
+            ),
+        ),
+    ] {
+        let before = emulator.emulator.registries()[0]["meta"]["id"].clone();
+        workdir.write_config(&config);
+        let plan = workdir.plan();
+        assert!(
+            plan.stdout.contains("must be replaced"),
+            "{step}: {}",
+            plan.stdout
+        );
+        workdir.apply();
+        let registries = emulator.emulator.registries();
+        assert_eq!(registries.len(), 1, "{step}");
+        assert_ne!(registries[0]["meta"]["id"], before, "{step}");
+        workdir.assert_no_changes();
+    }
+}

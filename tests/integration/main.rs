@@ -14,6 +14,7 @@ mod lookup;
 mod password_modes;
 mod plan_errors;
 mod rpc_latency;
+mod scripted;
 mod secrets_and_logs;
 mod support;
 mod tls;

@@ -87,7 +87,8 @@ fn terraform_plan_rejects_bad_registry_arguments_without_calling_the_api() {
     assert!(cases.len() >= 20);
     for case in &cases {
         workdir.write_config(&case.config);
-        let outcome = workdir.plan();
+        // An apply, not a plan: without the check the create would reach the API.
+        let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
         assert_eq!(
             outcome.code,
             1,
@@ -125,7 +126,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
     workdir.remove_env("RUNAI_CLIENT_ID");
     workdir.remove_env("RUNAI_CLIENT_SECRET");
     workdir.write_config(&format!("provider \"runai\" {{}}\n{resource}"));
-    let outcome = workdir.plan();
+    let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome.stdout.contains("Missing Run:ai credentials")
@@ -139,7 +140,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
     workdir.set_env("RUNAI_TOKEN", "a-static-token-value-0000");
     workdir.add_secret("a-static-token-value-0000");
     workdir.set_env("RUNAI_CLIENT_ID", "runai-emulator");
-    let outcome = workdir.plan();
+    let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome.output().contains("Two kinds of Run:ai credentials"),
@@ -150,7 +151,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
     workdir.remove_env("RUNAI_TOKEN");
 
     // A client id without its secret.
-    let outcome = workdir.plan();
+    let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome.output().contains("client_secret is not"),
@@ -163,7 +164,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
     workdir.write_config(&format!(
         "provider \"runai\" {{\n  base_url = \"acme.run.ai\"\n}}\n{resource}"
     ));
-    let outcome = workdir.plan();
+    let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome
@@ -177,7 +178,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
     workdir.write_config(&format!(
         "provider \"runai\" {{\n  base_url = \"http://runai.example.com\"\n}}\n{resource}"
     ));
-    let outcome = workdir.plan();
+    let outcome = workdir.run(&["apply", "-auto-approve", "-input=false"]);
     assert_eq!(outcome.code, 1);
     assert!(
         outcome
@@ -187,6 +188,7 @@ fn terraform_plan_rejects_bad_provider_configuration() {
         outcome.output()
     );
 
+    // Each of those was an apply: a configuration error that slipped through would have created.
     assert_eq!(emulator.emulator.stats()["total_requests"], 0);
 }
 

@@ -74,6 +74,11 @@ fn terraform_trace_logs_hold_no_secret_through_the_whole_lifecycle() {
         !logs.contains("Bearer ey"),
         "an access token is in the logs"
     );
+    // Every token the emulator issues starts with the base64 of its JWT header.
+    assert!(
+        !logs.contains("eyJhbGciOi"),
+        "an access token is in the logs"
+    );
     assert!(
         !logs.contains("accessToken"),
         "a token answer is in the logs"
