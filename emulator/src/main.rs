@@ -153,39 +153,38 @@ fn main() -> anyhow::Result<()> {
         let address = listener
             .local_addr()
             .context("reading the listen address")?;
+        // The signal handlers are installed before the first line is printed: whoever reads it may
+        // send SIGTERM at once, and it must stop the emulator gracefully, not kill it.
+        let shutdown = shutdown_signal()?;
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", export_line(address)).context("writing to stdout")?;
         stdout.flush().context("flushing stdout")?;
         drop(stdout);
-        runai_emulator::run(listener, emulator, shutdown_signal()).await
+        runai_emulator::run(listener, emulator, shutdown).await
     })
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM, the signals used to stop the emulator gracefully.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for SIGINT: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the SIGINT (Ctrl-C) and SIGTERM handlers now, and returns a future that completes when
+/// either signal arrives: the signals used to stop the emulator gracefully.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received, stopping"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received, stopping"),
             }
-            Err(error) => {
-                tracing::error!("cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received, stopping"),
-        () = terminate => tracing::info!("SIGTERM received, stopping"),
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received, stopping");
+        })
     }
 }
 

@@ -96,7 +96,7 @@ impl OciRegistry {
         // Another process may grab the free port between our probe and the registry's bind, so retry.
         let mut last_error = None;
         for _attempt in 0..3 {
-            match start_process(binary, directory.path()) {
+            match start_process(binary, directory.path(), &user, &password) {
                 Ok((process, url)) => {
                     return Ok(OciRegistry {
                         url,
@@ -238,7 +238,12 @@ impl Drop for OciRegistry {
 }
 
 /// Writes a configuration for a free port, starts the registry and waits until it answers.
-fn start_process(binary: &Path, directory: &Path) -> anyhow::Result<(Child, String)> {
+fn start_process(
+    binary: &Path,
+    directory: &Path,
+    user: &str,
+    password: &str,
+) -> anyhow::Result<(Child, String)> {
     let port = free_port()?;
     let address = format!("127.0.0.1:{port}");
     let quoted = |path: PathBuf| serde_json::to_string(&path).expect("paths serialize to JSON");
@@ -277,7 +282,7 @@ fn start_process(binary: &Path, directory: &Path) -> anyhow::Result<(Child, Stri
         .with_context(|| format!("starting {}", binary.display()))?;
 
     let url = format!("http://{address}");
-    match wait_until_ready(&mut process, &url) {
+    match wait_until_ready(&mut process, &url, user, password) {
         Ok(()) => Ok((process, url)),
         Err(error) => {
             let _ = process.kill();
@@ -289,8 +294,15 @@ fn start_process(binary: &Path, directory: &Path) -> anyhow::Result<(Child, Stri
     }
 }
 
-/// Polls `GET /v2/` until the registry answers (401 counts: it means auth is on), or fails.
-fn wait_until_ready(process: &mut Child, url: &str) -> anyhow::Result<()> {
+/// Polls `GET /v2/` with this registry's own credentials until it answers 200, or fails. Another
+/// registry that happened to take the same port would refuse these credentials, so a success proves
+/// that this process is the one listening.
+fn wait_until_ready(
+    process: &mut Child,
+    url: &str,
+    user: &str,
+    password: &str,
+) -> anyhow::Result<()> {
     let probe_url = format!("{url}/v2/");
     on_plain_thread(|| {
         let client = reqwest::blocking::Client::builder()
@@ -305,9 +317,12 @@ fn wait_until_ready(process: &mut Child, url: &str) -> anyhow::Result<()> {
             {
                 bail!("the registry exited early with {status}");
             }
-            if let Ok(response) = client.get(&probe_url).send() {
-                let status = response.status();
-                if status == reqwest::StatusCode::UNAUTHORIZED || status.is_success() {
+            if let Ok(response) = client
+                .get(&probe_url)
+                .basic_auth(user, Some(password))
+                .send()
+            {
+                if response.status().is_success() {
                     return Ok(());
                 }
             }

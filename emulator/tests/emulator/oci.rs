@@ -138,11 +138,23 @@ fn registry_failures_are_clear_bad_requests_without_the_password() {
         .expect(StatusCode::OK);
     assert_eq!(found, json!({"name": "solo", "tags": ["1.0"]}));
 
-    // An unreachable registry: a port nothing listens on.
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
+    // An unreachable registry: a port that is bound but never listens, so connections are refused
+    // and no other test can take it while the socket lives.
+    let closed =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    closed
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .expect("address")
+                .into(),
+        )
+        .expect("bind");
+    let closed_port = closed
         .local_addr()
         .expect("addr")
+        .as_socket()
+        .expect("an IP address")
         .port();
     let unreachable_url = format!("http://127.0.0.1:{closed_port}");
     let unreachable = api.create(asset(
