@@ -167,7 +167,9 @@ impl RegistryDetails {
 }
 
 /// An empty string from the API means "not set", as it does for the resource.
-fn non_empty(value: Option<&str>) -> Value<String> {
+/// An optional text of the API as a Terraform value: an empty string is no value, as the API uses
+/// both for "not set". Shared with the resource's mapping, so both read the API the same way.
+pub fn non_empty(value: Option<&str>) -> Value<String> {
     match value {
         Some(text) if !text.is_empty() => Value::Value(text.to_owned()),
         _ => Value::Null,

@@ -24,7 +24,7 @@ use crate::client::{
     RegistrySpecRequest, RegistryUpdateRequest, Scope, WorkloadSupportedTypes,
     CREDENTIAL_KIND_PASSWORD,
 };
-use crate::data_sources::registry_details::{describe_registry, Lookup, RegistryFilter};
+use crate::data_sources::registry_details::{describe_registry, non_empty, Lookup, RegistryFilter};
 use crate::diagnostics::{self, attribute};
 use crate::provider::{string_attribute, typed_attribute, ProviderData};
 use crate::validation;
@@ -587,13 +587,6 @@ pub fn state_from_registry(registry: &Registry, prior: &RegistryState) -> Regist
         created_at: Value::Value(meta.created_at.clone()),
         updated_by: Value::Value(meta.updated_by.clone()),
         updated_at: Value::Value(meta.updated_at.clone()),
-    }
-}
-
-fn non_empty(value: Option<&str>) -> Value<String> {
-    match value {
-        Some(text) if !text.is_empty() => Value::Value(text.to_owned()),
-        _ => Value::Null,
     }
 }
 

@@ -73,28 +73,16 @@ async fn canned(Path(id): Path<String>, headers: axum::http::HeaderMap) -> Respo
 fn canned_server() -> (SocketAddr, Arc<AtomicUsize>) {
     let tokens_issued = Arc::new(AtomicUsize::new(0));
     let counter = tokens_issued.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let app = Router::new()
-                .route(
-                    "/api/v1/token",
-                    post(move || async move {
-                        counter.fetch_add(1, Ordering::SeqCst);
-                        r#"{"accessToken": "opaque"}"#
-                    }),
-                )
-                .route("/api/v1/asset/registries/:id", get(canned));
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let app = Router::new()
+        .route(
+            "/api/v1/token",
+            post(move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                r#"{"accessToken": "opaque"}"#
+            }),
+        )
+        .route("/api/v1/asset/registries/:id", get(canned));
+    let address = crate::support::serve_router_on_free_port(app);
     (address, tokens_issued)
 }
 
@@ -151,35 +139,23 @@ fn contract_breaking_answers_are_clear_errors() {
 fn client_credentials_only_server() -> (SocketAddr, Arc<std::sync::Mutex<Vec<String>>>) {
     let grants = Arc::new(std::sync::Mutex::new(Vec::new()));
     let recorded = grants.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let address = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let token = move |body: axum::body::Bytes| async move {
-                let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                let grant = request["grantType"].as_str().unwrap_or("").to_owned();
-                recorded.lock().unwrap().push(grant.clone());
-                if grant == "client_credentials" && request["clientId"] == "app" {
-                    (StatusCode::OK, r#"{"accessToken": "opaque"}"#)
-                } else {
-                    (
-                        StatusCode::BAD_REQUEST,
-                        r#"{"code": 400, "message": "unsupported grantType"}"#,
-                    )
-                }
-            };
-            let app = Router::new()
-                .route("/api/v1/token", post(token))
-                .route("/api/v1/asset/registries/:id", get(canned));
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let token = move |body: axum::body::Bytes| async move {
+        let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let grant = request["grantType"].as_str().unwrap_or("").to_owned();
+        recorded.lock().unwrap().push(grant.clone());
+        if grant == "client_credentials" && request["clientId"] == "app" {
+            (StatusCode::OK, r#"{"accessToken": "opaque"}"#)
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                r#"{"code": 400, "message": "unsupported grantType"}"#,
+            )
+        }
+    };
+    let app = Router::new()
+        .route("/api/v1/token", post(token))
+        .route("/api/v1/asset/registries/:id", get(canned));
+    let address = crate::support::serve_router_on_free_port(app);
     (address, grants)
 }
 

@@ -107,18 +107,7 @@ async fn respond(
 
 /// Serves `script` on `listener` from a thread of its own.
 fn serve(listener: std::net::TcpListener, script: Arc<Script>) {
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let app = Router::new().fallback(respond).with_state(script);
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    crate::support::serve_router(listener, Router::new().fallback(respond).with_state(script));
 }
 
 fn start() -> (SocketAddr, Arc<Script>) {

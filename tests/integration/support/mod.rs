@@ -73,3 +73,25 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a runtime")
 }
+
+/// Serves `app` on `listener` from a thread of its own, for the life of the test process: the
+/// fake control planes of the tests that need answers the emulator cannot give.
+pub fn serve_router(listener: std::net::TcpListener, app: axum::Router) {
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+            axum::serve(listener, app).await.expect("the server runs");
+        });
+    });
+}
+
+/// Serves `app` on a free loopback port and returns its address.
+pub fn serve_router_on_free_port(app: axum::Router) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let address = listener.local_addr().expect("its address");
+    serve_router(listener, app);
+    address
+}
