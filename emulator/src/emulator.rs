@@ -105,6 +105,13 @@ impl Emulator {
             .collect()
     }
 
+    /// The time from the first asset call's arrival to the last one's answer since the previous call of
+    /// this method (or the start), and starts a new window; `None` when no asset call was made. The
+    /// benchmark uses it to time the calls of an apply without Terraform's start-up and wind-down.
+    pub fn take_asset_window(&self) -> Option<Duration> {
+        self.inner.stats.take_asset_window()
+    }
+
     /// The counters: total requests, per-operation counts, injected faults, tokens issued, registry count.
     pub fn stats(&self) -> serde_json::Value {
         let mut json = self.inner.stats.to_json();

@@ -93,20 +93,30 @@ fn operation_of(method: &Method, matched_path: &str) -> Option<Operation> {
     Some(operation)
 }
 
-/// Middleware counting each request to a known operation, before any fault can answer it.
+/// Middleware counting each request to a known operation, before any fault can answer it, and recording
+/// when asset calls arrive and are answered (injected latency and faults included).
 async fn count_operation(
     State(emulator): State<Emulator>,
     request: Request,
     next: Next,
 ) -> Response {
+    let arrived = Instant::now();
     let matched_path = request
         .extensions()
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
-    if let Some(operation) = matched_path.and_then(|path| operation_of(request.method(), path)) {
+    let operation = matched_path.and_then(|path| operation_of(request.method(), path));
+    if let Some(operation) = operation {
         emulator.inner.stats.count_operation(operation);
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    if operation.is_some_and(|operation| operation != Operation::Token) {
+        emulator
+            .inner
+            .stats
+            .record_asset_call(arrived, Instant::now());
+    }
+    response
 }
 
 /// Middleware logging every request (method, path, status, duration; never headers or bodies, which may

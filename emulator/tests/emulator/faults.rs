@@ -116,6 +116,37 @@ fn latency_is_added_within_the_bounds() {
 }
 
 #[test]
+fn the_asset_window_spans_asset_calls_with_their_latency_and_leaves_out_the_token_exchange() {
+    let api = Api::start();
+    api.running.emulator.take_asset_window();
+    let token_request = json!({"grantType": "app_token", "appID": "runai-emulator", "appSecret": "emulator-secret"});
+    api.post_without_auth("/api/v1/token", token_request.clone())
+        .expect(StatusCode::OK);
+    assert_eq!(api.running.emulator.take_asset_window(), None);
+
+    api.running.emulator.set_faults(Faults {
+        latency_min_ms: 100,
+        latency_max_ms: 100,
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    api.get(REGISTRIES).expect(StatusCode::OK);
+    api.post_without_auth("/api/v1/token", token_request)
+        .expect(StatusCode::OK);
+    api.get(REGISTRIES).expect(StatusCode::OK);
+    let elapsed = started.elapsed();
+    let window = api
+        .running
+        .emulator
+        .take_asset_window()
+        .expect("two asset calls were made");
+    // Two calls one after the other, each held 100 ms by the injected latency.
+    assert!(window >= Duration::from_millis(200), "{window:?}");
+    assert!(window <= elapsed, "{window:?} > {elapsed:?}");
+    assert_eq!(api.running.emulator.take_asset_window(), None);
+}
+
+#[test]
 #[should_panic(expected = "invalid faults")]
 fn invalid_faults_are_refused_by_the_rust_api() {
     let api = Api::start();
