@@ -171,9 +171,13 @@ fn run(quick: bool, interruption: &Interruption) -> Result<()> {
     let lifecycle =
         lifecycle::Lifecycle::measure(&terraform, &emulator, &work, repetitions, interruption)?;
     rows.extend(lifecycle.rows());
+    let mut out_of_reach = lifecycle.out_of_reach();
 
     announce("bench: item 3, apply with 50 ms of latency per call");
-    rows.extend(lifecycle.latency_rows(&terraform, &emulator, &work, repetitions, interruption)?);
+    let (latency_rows, latency_out_of_reach) =
+        lifecycle.latency_rows(&terraform, &emulator, &work, repetitions, interruption)?;
+    rows.extend(latency_rows);
+    out_of_reach.extend(latency_out_of_reach);
 
     announce("bench: item 4, the data sources on a big registry");
     rows.extend(listing::rows(
@@ -196,6 +200,7 @@ fn run(quick: bool, interruption: &Interruption) -> Result<()> {
     );
     let page = report::document(
         &table,
+        &out_of_reach,
         &report::Context {
             command: if quick {
                 "cargo xtask bench --quick"
@@ -217,6 +222,9 @@ fn run(quick: bool, interruption: &Interruption) -> Result<()> {
     };
     fs::write(&page_path, page).with_context(|| format!("writing {}", page_path.display()))?;
     println!("\n{table}");
+    for finding in &out_of_reach {
+        println!("{finding}\n");
+    }
     announce(&format!("bench: wrote {}", page_path.display()));
     Ok(())
 }

@@ -223,8 +223,25 @@ pub struct Context<'a> {
     pub terraform_runs: usize,
 }
 
-/// The whole `BENCHMARKS.md` page.
-pub fn document(table: &str, context: &Context) -> String {
+/// The section that lists the targets no provider can reach on this Terraform, one paragraph per
+/// finding; empty when there is none.
+fn out_of_reach_section(findings: &[String]) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let mut section = String::from(
+        "## Targets out of reach\n\nThese failed targets are missed by Terraform's own time alone, measured in the same run:\n\n",
+    );
+    for finding in findings {
+        let _ = writeln!(section, "- {finding}");
+    }
+    section.push('\n');
+    section
+}
+
+/// The whole `BENCHMARKS.md` page: the facts of the run, the table, the targets out of reach (if any)
+/// and how each row is measured.
+pub fn document(table: &str, out_of_reach: &[String], context: &Context) -> String {
     let Machine {
         cpus,
         cpu_model,
@@ -247,7 +264,7 @@ Every row was measured in the same run on one machine:
   alone. Rows without a target give context for the rows above them.
 
 {table}
-## How each row is measured
+{out_of_reach}## How each row is measured
 
 1. Each provider binary is started directly, with the environment Terraform's plugin client sets (magic
    cookie, protocol versions 5 and 6, port range, and a client certificate, so that each generates its
@@ -260,13 +277,19 @@ Every row was measured in the same run on one machine:
    although every process on the machine shares them.
 2. `terraform plan`, `apply` and `destroy` (`-parallelism=10`) of N `runai_registry` against the
    emulator with no added latency, next to N `null_resource`, whose provider does no work: Terraform's
-   own floor. Terraform 1.0 rewrites the whole state file after every resource it changes, so its own
-   work grows with N times the size of each resource's state; the second line of each pair is a floor of
-   N `null_resource` carrying a registry's attribute values in `triggers`, which have the same state
-   size. Every provider is installed from a filesystem mirror through `terraform init`.
+   own floor, which the target uses. Terraform 1.0 rewrites the whole state file after every resource it
+   changes, so its own work grows with N times the size of each resource's state. Two more floors show
+   Terraform's share of a gap: N `null_resource` holding in `triggers` exactly the six arguments each
+   registry is configured with, the password read from the same sensitive variable (the same
+   configuration: no provider of a registry can keep less), and N `null_resource` holding all of a
+   registry's attribute values (the same state size). Every provider is installed from a filesystem
+   mirror through `terraform init`.
 3. The same 100-registry apply with 50 ms of latency added to every asset call. The ideal bound is the
-   number of asset calls the emulator counted × 50 ms / 10 parallel operations; the second line adds
-   Terraform's own time for the same graph (the `null_resource` apply of row 2).
+   number of asset calls the emulator counted × 50 ms / 10 parallel operations. The first line times the
+   whole command; the second times only the window in which its asset calls were in flight, from the
+   first call's arrival to the last call's answer at the emulator, which leaves out Terraform's start,
+   plan and wind-down; the third compares the whole command with the bound plus Terraform's own time for
+   the same graph (the `null_resource` apply of row 2).
 4. A real `docker-registry` holds 10,000 repositories, one of which has 10,000 tags: one image is pushed
    through HTTP and the rest is written into its filesystem storage as the registry writes it. Terraform
    applies a configuration holding only the data source, which reads the whole list through the
@@ -277,6 +300,7 @@ Every row was measured in the same run on one machine:
    CPU, so timed runs are never sampled).
 "#,
         command = context.command,
+        out_of_reach = out_of_reach_section(out_of_reach),
         load = context.load,
         terraform = context.terraform_version,
         revision = context.revision,
@@ -355,6 +379,7 @@ mod tests {
         };
         let page = document(
             "| # | table |\n",
+            &["Terraform alone is too slow.".to_owned()],
             &Context {
                 command: "cargo xtask bench",
                 machine: &machine,
@@ -371,6 +396,13 @@ mod tests {
         assert!(page.contains("0.10 0.20 0.30 before the run"));
         assert!(page.contains("`abc1234`"));
         assert!(page.contains("\n| # | table |\n"));
+        assert!(page.contains("## Targets out of reach\n"));
+        assert!(page.contains("\n- Terraform alone is too slow.\n"));
+    }
+
+    #[test]
+    fn a_page_without_findings_has_no_out_of_reach_section() {
+        assert_eq!(out_of_reach_section(&[]), "");
     }
 
     #[test]

@@ -72,6 +72,16 @@ fn cli_config_text(mirror: &Path) -> Result<String> {
     ))
 }
 
+/// The sensitive variable that every configuration with a password reads it from, as users write it.
+/// Terraform tracks the sensitivity through every value derived from it, which costs time of its own, so
+/// the floors that carry a password read it the same way.
+const PASSWORD_VARIABLE: &str = r#"
+variable "registry_password" {
+  type      = string
+  sensitive = true
+}
+"#;
+
 /// `count` registry assets, all valid and different; they point at a registry that is never contacted.
 pub fn registries_configuration(count: usize) -> String {
     format!(
@@ -92,12 +102,7 @@ resource "runai_registry" "bench" {{
   user        = "robot"
   password    = var.registry_password
 }}
-
-variable "registry_password" {{
-  type      = string
-  sensitive = true
-}}
-"#
+{PASSWORD_VARIABLE}"#
     )
 }
 
@@ -115,6 +120,32 @@ resource "null_resource" "bench" {{
   count = {count}
 }}
 "#
+    )
+}
+
+/// `count` null resources that carry, in `triggers`, exactly the arguments of the registries of
+/// [`registries_configuration`]: what Terraform costs for the same configuration when the provider does
+/// no work and keeps nothing but what the user wrote. No provider of a registry can keep less.
+pub fn same_configuration_null_configuration(count: usize) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    null = {{ source = "hashicorp/null" }}
+  }}
+}}
+
+resource "null_resource" "bench" {{
+  count = {count}
+  triggers = {{
+    name        = "bench-${{count.index}}"
+    description = "Made by cargo xtask bench"
+    scope       = "tenant"
+    url         = "https://registry.example.com"
+    user        = "robot"
+    password    = var.registry_password
+  }}
+}}
+{PASSWORD_VARIABLE}"#
     )
 }
 
@@ -139,7 +170,7 @@ resource "null_resource" "bench" {{
     description     = "Made by cargo xtask bench"
     kind            = "registry"
     name            = "bench-${{count.index}}"
-    password        = "bench-password"
+    password        = var.registry_password
     project_id      = ""
     project_name    = ""
     scope           = "tenant"
@@ -150,7 +181,7 @@ resource "null_resource" "bench" {{
     user            = "robot"
   }}
 }}
-"#
+{PASSWORD_VARIABLE}"#
     )
 }
 
@@ -346,6 +377,46 @@ mod tests {
         assert!(registries_configuration(500).contains("count       = 500"));
         assert!(null_resources_configuration(100).contains("count = 100"));
         assert!(same_state_null_configuration(7).contains("count = 7"));
+        assert!(same_configuration_null_configuration(9).contains("count = 9"));
+    }
+
+    /// The `name = value` lines of the block that starts with `header`, spaces collapsed, `count` left out.
+    fn arguments(configuration: &str, header: &str) -> Vec<String> {
+        let block = &configuration[configuration.find(header).expect("the block exists")..];
+        let block = &block[..block.find("\n}").expect("the block ends")];
+        block
+            .lines()
+            .skip(1)
+            .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|line| {
+                line.contains(" = ") && !line.ends_with('{') && !line.starts_with("count =")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_same_configuration_floor_carries_exactly_the_registry_arguments() {
+        let registry = arguments(&registries_configuration(2), "resource \"runai_registry\"");
+        let floor = arguments(
+            &same_configuration_null_configuration(2),
+            "resource \"null_resource\"",
+        );
+        assert_eq!(registry.len(), 6, "{registry:?}");
+        assert_eq!(registry, floor);
+        assert!(registry.contains(&"password = var.registry_password".to_owned()));
+    }
+
+    #[test]
+    fn every_configuration_with_a_password_reads_it_from_the_sensitive_variable() {
+        for configuration in [
+            registries_configuration(1),
+            same_configuration_null_configuration(1),
+            same_state_null_configuration(1),
+        ] {
+            assert!(configuration.contains("= var.registry_password"));
+            assert!(configuration.contains("sensitive = true"));
+            assert!(!configuration.contains("bench-password"));
+        }
     }
 
     #[test]
