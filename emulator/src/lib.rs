@@ -18,7 +18,7 @@
 //! - `auth`: token requests, JWT-shaped access tokens, the bearer check.
 //! - `oci`: the OCI distribution client (catalog and tags, with `Link` pagination).
 //! - `faults`: fault-injection middleware.
-//! - `stats`: request and fault counters.
+//! - `stats`: request and fault counters, and the window in which asset calls were in flight.
 //! - `oci_fixture` (feature `oci-fixture`): a real `docker-registry` process for tests.
 //!
 //! # Invariants
