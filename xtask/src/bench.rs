@@ -234,14 +234,35 @@ fn build_provider() -> Result<PathBuf> {
     build::provider("bench", Profile::Release)
 }
 
-/// The commit the figures belong to, marked `-dirty` when the working tree has changes.
+/// The commit the figures belong to, marked `-dirty` when the working tree has changes other than the
+/// page this command writes (a re-run would otherwise always call its own build dirty).
 fn revision() -> String {
-    process::output(
-        std::process::Command::new("git")
-            .args(["describe", "--always", "--dirty"])
-            .current_dir(paths::workspace_root()),
-    )
-    .map_or_else(|_| "unknown".into(), |text| text.trim().to_owned())
+    let git = |arguments: &[&str]| {
+        process::output(
+            std::process::Command::new("git")
+                .args(arguments)
+                .current_dir(paths::workspace_root()),
+        )
+    };
+    let Ok(commit) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".into();
+    };
+    let changes = git(&[
+        "status",
+        "--porcelain",
+        "--",
+        ".",
+        ":(exclude)BENCHMARKS.md",
+    ]);
+    with_dirty_mark(commit.trim(), changes.as_deref().map(str::trim))
+}
+
+/// `commit`, followed by `-dirty` when `changes` (Git's porcelain status) lists any, or could not be read.
+fn with_dirty_mark(commit: &str, changes: Result<&str, &anyhow::Error>) -> String {
+    match changes {
+        Ok("") => commit.to_owned(),
+        _ => format!("{commit}-dirty"),
+    }
 }
 
 /// A count with thousands separators, such as `10,000`, for the table's text.
@@ -346,6 +367,17 @@ fn startup_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revision_is_dirty_when_git_lists_changes_or_cannot_tell() {
+        assert_eq!(with_dirty_mark("abc1234", Ok("")), "abc1234");
+        assert_eq!(
+            with_dirty_mark("abc1234", Ok("M src/lib.rs")),
+            "abc1234-dirty"
+        );
+        let failure = anyhow::anyhow!("git failed");
+        assert_eq!(with_dirty_mark("abc1234", Err(&failure)), "abc1234-dirty");
+    }
 
     #[test]
     fn quick_runs_repeat_less() {
