@@ -82,8 +82,59 @@ variable "registry_password" {
 }
 "#;
 
+/// The arguments of every benchmark registry, as HCL expressions: the one list the registries and the
+/// floors that carry a registry's data are written from, so they cannot drift apart.
+const REGISTRY_ARGUMENTS: [(&str, &str); 6] = [
+    ("name", r#""bench-${count.index}""#),
+    ("description", r#""Made by cargo xtask bench""#),
+    ("scope", r#""tenant""#),
+    ("url", r#""https://registry.example.com""#),
+    ("user", r#""robot""#),
+    ("password", "var.registry_password"),
+];
+
+/// What a benchmark registry's state holds besides its arguments, with values as long as the emulator's.
+const REGISTRY_OTHER_ATTRIBUTES: [(&str, &str); 11] = [
+    ("cluster_id", r#""""#),
+    ("created_at", r#""2026-01-01T00:00:00.000Z""#),
+    ("created_by", r#""runai-emulator""#),
+    ("credential_kind", r#""password""#),
+    ("department_id", r#""""#),
+    ("kind", r#""registry""#),
+    ("project_id", r#""""#),
+    ("project_name", r#""""#),
+    ("tenant_id", r#""1001""#),
+    ("updated_at", r#""2026-01-01T00:00:00.000Z""#),
+    ("updated_by", r#""runai-emulator""#),
+];
+
+/// The `terraform` block of every floor.
+const NULL_PROVIDER_REQUIREMENT: &str = r#"terraform {
+  required_providers {
+    null = { source = "hashicorp/null" }
+  }
+}
+"#;
+
+/// `arguments` as HCL lines indented by `indent`, the equals signs aligned as `terraform fmt` aligns
+/// them.
+fn hcl_arguments<N: AsRef<str>, V: AsRef<str>>(arguments: &[(N, V)], indent: &str) -> String {
+    let width = arguments
+        .iter()
+        .map(|(name, _)| name.as_ref().len())
+        .max()
+        .unwrap_or(0);
+    arguments
+        .iter()
+        .map(|(name, value)| format!("{indent}{:width$} = {}\n", name.as_ref(), value.as_ref()))
+        .collect()
+}
+
 /// `count` registry assets, all valid and different; they point at a registry that is never contacted.
 pub fn registries_configuration(count: usize) -> String {
+    let count = count.to_string();
+    let mut arguments = vec![("count", count.as_str())];
+    arguments.extend(REGISTRY_ARGUMENTS);
     format!(
         r#"terraform {{
   required_providers {{
@@ -94,15 +145,9 @@ pub fn registries_configuration(count: usize) -> String {
 provider "runai" {{}}
 
 resource "runai_registry" "bench" {{
-  count       = {count}
-  name        = "bench-${{count.index}}"
-  description = "Made by cargo xtask bench"
-  scope       = "tenant"
-  url         = "https://registry.example.com"
-  user        = "robot"
-  password    = var.registry_password
-}}
-{PASSWORD_VARIABLE}"#
+{}}}
+{PASSWORD_VARIABLE}"#,
+        hcl_arguments(&arguments, "  ")
     )
 }
 
@@ -110,12 +155,7 @@ resource "runai_registry" "bench" {{
 /// work, which makes it Terraform's own floor.
 pub fn null_resources_configuration(count: usize) -> String {
     format!(
-        r#"terraform {{
-  required_providers {{
-    null = {{ source = "hashicorp/null" }}
-  }}
-}}
-
+        r#"{NULL_PROVIDER_REQUIREMENT}
 resource "null_resource" "bench" {{
   count = {count}
 }}
@@ -123,66 +163,37 @@ resource "null_resource" "bench" {{
     )
 }
 
+/// `count` null resources with `triggers`, which read the password variable.
+fn null_resources_with_triggers(count: usize, triggers: &[(&str, &str)]) -> String {
+    format!(
+        r#"{NULL_PROVIDER_REQUIREMENT}
+resource "null_resource" "bench" {{
+  count = {count}
+  triggers = {{
+{}  }}
+}}
+{PASSWORD_VARIABLE}"#,
+        hcl_arguments(triggers, "    ")
+    )
+}
+
 /// `count` null resources that carry, in `triggers`, exactly the arguments of the registries of
 /// [`registries_configuration`]: what Terraform costs for the same configuration when the provider does
 /// no work and keeps nothing but what the user wrote. No provider of a registry can keep less.
 pub fn same_configuration_null_configuration(count: usize) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    null = {{ source = "hashicorp/null" }}
-  }}
-}}
-
-resource "null_resource" "bench" {{
-  count = {count}
-  triggers = {{
-    name        = "bench-${{count.index}}"
-    description = "Made by cargo xtask bench"
-    scope       = "tenant"
-    url         = "https://registry.example.com"
-    user        = "robot"
-    password    = var.registry_password
-  }}
-}}
-{PASSWORD_VARIABLE}"#
-    )
+    null_resources_with_triggers(count, &REGISTRY_ARGUMENTS)
 }
 
 /// `count` null resources that carry, in `triggers`, the attribute values of one of the registries of
 /// [`registries_configuration`], so that each resource's state is as large as a registry's.
 pub fn same_state_null_configuration(count: usize) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    null = {{ source = "hashicorp/null" }}
-  }}
-}}
-
-resource "null_resource" "bench" {{
-  count = {count}
-  triggers = {{
-    cluster_id      = ""
-    created_at      = "2026-01-01T00:00:00.000Z"
-    created_by      = "runai-emulator"
-    credential_kind = "password"
-    department_id   = ""
-    description     = "Made by cargo xtask bench"
-    kind            = "registry"
-    name            = "bench-${{count.index}}"
-    password        = var.registry_password
-    project_id      = ""
-    project_name    = ""
-    scope           = "tenant"
-    tenant_id       = "1001"
-    updated_at      = "2026-01-01T00:00:00.000Z"
-    updated_by      = "runai-emulator"
-    url             = "https://registry.example.com"
-    user            = "robot"
-  }}
-}}
-{PASSWORD_VARIABLE}"#
-    )
+    let mut triggers: Vec<(&str, &str)> = REGISTRY_ARGUMENTS
+        .iter()
+        .chain(&REGISTRY_OTHER_ATTRIBUTES)
+        .copied()
+        .collect();
+    triggers.sort_unstable();
+    null_resources_with_triggers(count, &triggers)
 }
 
 /// Runs the Terraform CLI with the benchmark's CLI configuration and environment.
